@@ -1,0 +1,143 @@
+"""One entry point for examples: ``load_split(task, language, split, data_dir)``.
+
+Sources, in order: the task's packaged data (mini benchmark); with ``data_dir``, plain-named files
+``ROOT/<task>/<lang>.<split>.<ext>`` and then the release file names; without it, the hub at the
+task's pinned revision. Every split carries a fingerprint of exactly the bytes it came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from xstilts.data.plain import read_plain
+from xstilts.data.schema import DataError, Example
+from xstilts.tasks.base import Task
+
+PLAIN_EXTS = ("tsv", "csv", "jsonl", "json", "conllu", "iob2", "txt")
+
+#: readers for whole-file formats that are not row-based (CoNLL-U, IOB2), keyed by extension
+FILE_READERS: dict[str, Callable[[Task, Path], list[Example]]] = {}
+
+
+@dataclass
+class Split:
+    """Examples of one (task, language, split) and where exactly they came from."""
+
+    task: str
+    language: str
+    split: str
+    examples: list[Example]
+    source: str
+    fingerprint: str
+
+
+def _hash_files(paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(p.name.encode())
+        with open(p, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+def plain_files(folder: Path, lang: str, split: str) -> list[Path]:
+    return [folder / f"{lang}.{split}.{ext}" for ext in PLAIN_EXTS if (folder / f"{lang}.{split}.{ext}").is_file()]
+
+
+def _read_plain_file(task: Task, path: Path) -> list[Example]:
+    reader = FILE_READERS.get(path.suffix.lstrip("."))
+    return reader(task, path) if reader else read_plain(task, path)
+
+
+def load_local(task: Task, root: Path, lang: str, split: str) -> Split:
+    folder = Path(root) / task.folder
+    if not folder.is_dir():
+        raise DataError(folder, None, f"a folder with {task.name} data under the data root {root}")
+    files = plain_files(folder, lang, split)
+    if len(files) > 1:
+        raise DataError(folder, None, f"one file for {lang}.{split}, found {', '.join(f.name for f in files)}")
+    if files:
+        examples = _read_plain_file(task, files[0])
+        return Split(task.name, lang, split, examples, str(files[0]), _hash_files(files))
+    if task.release is not None:
+        found = task.release(folder, lang, split)
+        if found is not None:
+            examples, used = found if isinstance(found, tuple) else (found, sorted(folder.rglob("*")))
+            used_files = [p for p in used if Path(p).is_file()]
+            return Split(task.name, lang, split, examples, str(folder), _hash_files(used_files))
+    raise DataError(
+        folder, None, f"{lang}.{split}.<{'|'.join(PLAIN_EXTS)}> or the {task.name} release files for {lang}/{split}"
+    )
+
+
+def load_hub(task: Task, lang: str, split: str) -> Split:
+    if task.hub is None:
+        raise DataError(task.name, None, f"a --data-dir: {task.name} has no hub source")
+    import datasets
+
+    hub = task.hub
+    config = hub.config_for(lang)
+    hub_split = hub.split_for(split, lang)
+    ds = datasets.load_dataset(hub.dataset, config, split=hub_split, revision=hub.revision)
+    examples = hub_rows_to_examples(task, ds, lang)
+    fp = hashlib.sha256(f"{hub.dataset}@{hub.revision}/{config}/{hub_split}/{ds._fingerprint}".encode()).hexdigest()[:16]
+    return Split(task.name, lang, split, examples, f"hf://{hub.dataset}@{hub.revision}/{config}/{hub_split}", fp)
+
+
+def hub_rows_to_examples(task: Task, rows, lang: str) -> list[Example]:
+    """Map hub rows (a ``datasets.Dataset`` or any iterable of dicts) through the task's row mapper."""
+    assert task.hub is not None
+    out: list[Example] = []
+    col = task.hub.language_column
+    for i, row in enumerate(rows):
+        if col and row.get(col) != lang:
+            continue
+        ex = task.hub.row(row, lang, i)
+        if ex is not None:
+            out.append(ex)
+    return out
+
+
+def _combine(task: Task, lang: str, split: str, pieces: list[Split]) -> Split:
+    examples = [ex for piece in pieces for ex in piece.examples]
+    fp = hashlib.sha256("".join(p.fingerprint for p in pieces).encode()).hexdigest()[:16]
+    return Split(task.name, lang, split, examples, " + ".join(p.source for p in pieces), fp)
+
+
+def load_split(task: Task, lang: str, split: str, data_dir: Path | str | None = None) -> Split:
+    """Load one split; mixtures and multi-part splits are concatenations of their pieces."""
+    if task.components:
+        from xstilts.tasks.registry import get_task
+
+        parts = [load_split(get_task(name), lang, split, data_dir) for name in task.components]
+        return _combine(task, lang, split, parts)
+    if split in task.parts:
+        return _combine(task, lang, split, [load_split(task, lang, p, data_dir) for p in task.parts[split]])
+    if task.builtin_root is not None:
+        return load_local(task, task.builtin_root, lang, split)
+    if data_dir is not None:
+        return load_local(task, Path(data_dir), lang, split)
+    return load_hub(task, lang, split)
+
+
+def available_languages(task: Task, split: str, data_dir: Path | str | None) -> list[str]:
+    """Languages of ``task`` for which ``split`` exists locally (all task languages for the hub)."""
+    root = task.builtin_root or (Path(data_dir) if data_dir else None)
+    if root is None:
+        return list(task.languages)
+    folder = root / task.folder
+    found = []
+    for lang in task.languages:
+        if plain_files(folder, lang, split):
+            found.append(lang)
+        elif task.release is not None and folder.is_dir():
+            try:
+                if task.release(folder, lang, split) is not None:
+                    found.append(lang)
+            except DataError:
+                found.append(lang)  # present but broken: let the real load report it
+    return found
