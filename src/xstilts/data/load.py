@@ -8,6 +8,7 @@ task's pinned revision. Every split carries a fingerprint of exactly the bytes i
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,8 +109,33 @@ def _combine(task: Task, lang: str, split: str, pieces: list[Split]) -> Split:
     return Split(task.name, lang, split, examples, " + ".join(p.source for p in pieces), fp)
 
 
+SLICE = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<start>-?\d+%?)?:(?P<stop>-?\d+%?)?\]$")
+
+
+def _bound(text: str | None, n: int) -> int | None:
+    if text is None:
+        return None
+    if text.endswith("%"):
+        return round(n * int(text[:-1]) / 100)
+    return int(text)
+
+
 def load_split(task: Task, lang: str, split: str, data_dir: Path | str | None = None) -> Split:
-    """Load one split; mixtures and multi-part splits are concatenations of their pieces."""
+    """Load one split; ``dev[:80%]`` slices it in file order (keeping XNLI's premise groups together).
+
+    Mixtures and multi-part splits are concatenations of their pieces.
+    """
+    match = SLICE.match(split)
+    if match:
+        whole = load_split(task, lang, match["name"], data_dir)
+        n = len(whole.examples)
+        part = whole.examples[_bound(match["start"], n) : _bound(match["stop"], n)]
+        fp = hashlib.sha256(f"{whole.fingerprint}{split}".encode()).hexdigest()[:16]
+        return Split(task.name, lang, split, part, f"{whole.source}[{split}]", fp)
+    return _load_whole(task, lang, split, data_dir)
+
+
+def _load_whole(task: Task, lang: str, split: str, data_dir: Path | str | None) -> Split:
     if task.components:
         from xstilts.tasks.registry import get_task
 

@@ -26,9 +26,10 @@ def hub_revision(dataset: str) -> str:
     A dataset whose commit could not be verified offline falls back to ``main``; the run records the
     revision actually resolved, and ``xstilts tasks`` shows which sources are unpinned.
     """
-    from xstilts.data.hub_revisions import REVISIONS
+    from xstilts.data import hub_revisions
 
-    return REVISIONS.get(dataset, "main")
+    pinned = {**getattr(hub_revisions, "CODE_PINNED", {}), **hub_revisions.REVISIONS}
+    return pinned.get(dataset, "main")
 
 
 def class_label_name(value: Any, names: tuple[str, ...]) -> str | None:

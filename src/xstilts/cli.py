@@ -1,0 +1,237 @@
+"""The ``xstilts`` command line (see CONTRACTS.md for the faces others depend on).
+
+Errors print one line on stderr (file, line, what was expected) and exit 2 for bad input, 1 for
+other failures; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from xstilts.config import ConfigError, dotted_to_tree, load_yaml, merge, parse_overrides
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="X-STILTs: intermediate-task training for zero-shot cross-lingual transfer.")
+models_app = typer.Typer(no_args_is_help=True, help="Encoders: the embedded default, hub ids, local folders.")
+app.add_typer(models_app, name="models")
+out_console = Console()
+STATE = {"debug": False}
+
+DataDir = Annotated[str | None, typer.Option("--data-dir", help="Data root: ROOT/<task>/ (default: the Hugging Face hub)")]
+OutDir = Annotated[Path, typer.Option("--out", help="Folder for run directories")]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="'embedded' (default), a hub id or a local folder")]
+Overrides = Annotated[list[str] | None, typer.Argument(help="key=value config overrides, e.g. train.lr=2e-5")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML file of config keys")]
+LangOpt = Annotated[str | None, typer.Option("--languages", help="Comma-separated languages (default: all available)")]
+
+
+@app.callback()
+def main_callback(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks")] = False) -> None:
+    STATE["debug"] = debug
+
+
+def user_config(config: Path | None, overrides: list[str] | None, model: str | None = None, data_dir: str | None = None) -> dict[str, Any]:
+    """The user's layer of config: a YAML file, then ``key=value`` overrides, then explicit options."""
+    tree: dict[str, Any] = {}
+    if config is not None:
+        raw = load_yaml(config)
+        flat = {k: v for k, v in raw.items() if "." in k}
+        nested = {k: v for k, v in raw.items() if "." not in k}
+        tree = merge(nested, dotted_to_tree(flat))
+    tree = merge(tree, parse_overrides(list(overrides or [])))
+    if model is not None:
+        tree = merge(tree, {"model": {"name": model}})
+    if data_dir is not None:
+        tree = merge(tree, {"data": {"data_dir": data_dir}})
+    return tree
+
+
+def split_languages(text: str | None) -> list[str] | None:
+    return [x.strip() for x in text.split(",") if x.strip()] if text else None
+
+
+def print_result(result: Any) -> None:
+    table = Table(title=f"{result.task} ({result.kind}) run {result.run_id}")
+    table.add_column("language")
+    keys = sorted({k for m in result.metrics.values() for k in m if k != "n"})
+    for key in keys:
+        table.add_column(key, justify="right")
+    for lang, m in result.metrics.items():
+        table.add_row(lang, *(f"{m[k]:.2f}" if k in m else "-" for k in keys))
+    if result.average:
+        table.add_row("average", *(f"{result.average[k]:.2f}" if k in result.average else "-" for k in keys), style="bold")
+    out_console.print(table)
+
+
+@app.command("tasks")
+def tasks_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The task registry: name, format, languages, splits with gold labels, metric, sources."""
+    from xstilts.tasks.registry import all_tasks
+
+    rows = []
+    for task in all_tasks().values():
+        rows.append(
+            {
+                "name": task.name,
+                "format": task.format,
+                "role": task.role,
+                "languages": list(task.languages),
+                "splits": {s: {"gold": g} for s, g in task.splits.items()},
+                "metric": task.metric,
+                "train_task": task.train_task,
+                "sources": {
+                    "hub": {"dataset": task.hub.dataset, "revision": task.hub.revision, "config": task.hub.config} if task.hub else None,
+                    "release_files": task.release is not None,
+                    "plain_files": task.builtin_root is None,
+                    "builtin": task.builtin_root is not None,
+                    "components": list(task.components),
+                },
+                "citation": task.citation,
+                "description": task.description,
+            }
+        )
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table(title="xstilts tasks")
+    for col in ("name", "format", "role", "languages", "gold splits", "metric", "trains on"):
+        table.add_column(col)
+    for r in rows:
+        gold = ",".join(s for s, v in r["splits"].items() if v["gold"])
+        langs = f"{len(r['languages'])}: " + " ".join(r["languages"][:8]) + (" …" if len(r["languages"]) > 8 else "")
+        table.add_row(r["name"], r["format"], r["role"], langs, gold, r["metric"], r["train_task"] or "")
+    out_console.print(table)
+
+
+@models_app.command("path")
+def models_path(name: Annotated[str, typer.Argument(help="'embedded', a hub id or a folder")] = "embedded") -> None:
+    """Print the local Hugging Face folder of a model, building the embedded one if needed."""
+    from xstilts.models.encoder import resolve_model_path
+
+    path = resolve_model_path(name)
+    if not Path(path).is_dir():
+        from huggingface_hub import snapshot_download
+
+        path = snapshot_download(name)
+    print(path)
+
+
+@app.command("train")
+def train_cmd(
+    task: Annotated[str, typer.Argument(help="Task to train (one phase)")],
+    overrides: Overrides = None,
+    model: ModelOpt = None,
+    init: Annotated[Path | None, typer.Option("--init", help="Start from the encoder of this earlier run")] = None,
+    data_dir: DataDir = None,
+    out: OutDir = Path("runs"),
+    config: ConfigOpt = None,
+) -> None:
+    """One training phase; with --init the encoder (not the head) of an earlier run is the start."""
+    from xstilts.config import phase_config
+    from xstilts.tasks.registry import get_task
+    from xstilts.train.phase import train_run
+
+    names = task.split("+")
+    user = user_config(config, overrides, model, data_dir)
+    cfg = phase_config(get_task(names[0]).defaults if len(names) == 1 else {}, user)
+    result = train_run(names, cfg, out, init=init)
+    out_console.print(f"run {out / result.run_id}")
+    print_result(result)
+
+
+@app.command("transfer")
+def transfer_cmd(
+    target: Annotated[str, typer.Option("--target", help="Target task, evaluated zero-shot")],
+    overrides: Overrides = None,
+    intermediate: Annotated[str, typer.Option("--intermediate", help="Intermediate task, a+b for multi-task, or 'none'")] = "none",
+    model: ModelOpt = None,
+    data_dir: DataDir = None,
+    languages: LangOpt = None,
+    out: OutDir = Path("runs"),
+    config: ConfigOpt = None,
+) -> None:
+    """Intermediate task -> target task in English -> zero-shot evaluation in every language."""
+    from xstilts.experiment.transfer import run_transfer
+
+    user = user_config(config, overrides, model, data_dir)
+    result = run_transfer(target, intermediate, user, out, split_languages(languages))
+    out_console.print(f"run {out / result.run_id}")
+    print_result(result)
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    task: Annotated[str, typer.Option("--task", help="Task to evaluate")],
+    overrides: Overrides = None,
+    run: Annotated[Path | None, typer.Option("--run", help="A finished training run (encoder + head)")] = None,
+    model: ModelOpt = None,
+    data_dir: DataDir = None,
+    languages: LangOpt = None,
+    out: OutDir = Path("runs"),
+    config: ConfigOpt = None,
+) -> None:
+    """Zero-shot evaluation of a trained run (or, for retrieval tasks, of any encoder)."""
+    from xstilts.config import phase_config
+    from xstilts.evaluate.zero_shot import evaluate_run
+    from xstilts.tasks.registry import get_task
+
+    target = get_task(task)
+    user = user_config(config, overrides, model, data_dir)
+    cfg = phase_config(target.defaults, user)
+    if target.format == "retrieval":
+        from xstilts.evaluate.retrieval_run import retrieval_run
+
+        result = retrieval_run(task, cfg, out, model_run=run, languages=split_languages(languages))
+    else:
+        if run is None:
+            raise ConfigError(f"evaluate --task {task}: needs --run RUN_DIR with a trained {target.train_task or task} head")
+        result = evaluate_run(task, cfg, run, out, languages=split_languages(languages))
+    out_console.print(f"run {out / result.run_id}")
+    print_result(result)
+
+
+@app.command("demo")
+def demo_cmd(out: OutDir = Path("runs/demo"), overrides: Overrides = None) -> None:
+    """The embedded demo: runs the bundled `demo` preset and prints the per-language table."""
+    from xstilts.experiment.demo import run_demo
+
+    run_demo(out, list(overrides or []))
+
+
+def main() -> None:
+    """Entry point: run the app, turning known errors into one stderr line and an exit code."""
+    from xstilts.data.schema import DataError
+
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if "--debug" in sys.argv[1:]:
+        STATE["debug"] = True
+        sys.argv = [a for a in sys.argv if a != "--debug"]
+    try:
+        app(standalone_mode=False)
+    except SystemExit:
+        raise
+    except (DataError, ConfigError, FileNotFoundError, KeyError) as exc:
+        if STATE["debug"]:
+            raise
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"xstilts: error: {msg}", file=sys.stderr)
+        sys.exit(2)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if STATE["debug"]:
+            raise
+        print(f"xstilts: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(1)

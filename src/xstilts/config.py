@@ -1,0 +1,217 @@
+"""The typed run configuration, YAML files and ``key=value`` overrides on top of it.
+
+Defaults follow the paper's released jiant settings (PAPER.md); a task may override some of them
+(``Task.defaults``: epochs and batch size per target), and the user overrides anything after that.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class ConfigError(ValueError):
+    """A bad configuration key or value; the message says what was expected."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ModelConfig(_Strict):
+    name: str = "embedded"
+    revision: str | None = None
+    trust_remote_code: bool = False
+
+
+class DataConfig(_Strict):
+    data_dir: str | None = None
+    #: the task whose English data trains a target (default: the target's own ``train_task``)
+    train_task: str | None = None
+    #: a split name, optionally sliced: ``dev[:80%]``, ``train[:2000]``
+    train_split: str | None = None
+    dev_split: str | None = None
+    eval_split: str | None = None
+    train_language: str = "en"
+    max_train_examples: int | None = None
+
+
+class TrainConfig(_Strict):
+    lr: float = 1e-5
+    epochs: float = 3.0
+    max_steps: int | None = None
+    batch_size: int = 32
+    grad_accum: int = 1
+    max_length: int = 256
+    doc_stride: int = 128
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    adam_eps: float = 1e-8
+    max_grad_norm: float = 1.0
+    #: evaluate on the English dev subset every N optimiser steps (default: 10 times per phase)
+    eval_every: int | None = None
+    #: size of the English dev subset used for checkpoint selection
+    eval_examples: int | None = 500
+    #: evaluations without improvement before stopping early (0 = never stop early)
+    patience: int = 5
+    #: ``auto`` picks bf16 where the hardware has it, fp16 with loss scaling on older GPUs, else fp32
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    dropout: float | None = None
+    group_by_length: bool = True
+    device: str = "auto"
+    #: multi-task sampling: proportional, capped (proportional to min(size, cap)) or temperature
+    sampling: Literal["proportional", "capped", "temperature", "uniform"] = "capped"
+    sampling_cap: int = 20000
+    sampling_temperature: float = 2.0
+
+
+class EvalConfig(_Strict):
+    batch_size: int = 64
+    max_examples: int | None = None
+    max_length: int | None = None
+    write_predictions: bool = True
+
+
+class RetrievalConfig(_Strict):
+    #: hidden layer to pool (0 = embeddings, -1 = last; jiant used 14 of 24 for XLM-R Large)
+    layer: int = -1
+    pooling: Literal["mean", "cls"] = "mean"
+    #: input prefixes for models trained with them (e5: ``query: ``/``passage: ``); ``auto`` asks the model
+    prefix: str = "auto"
+    batch_size: int = 64
+    max_length: int = 128
+    k: int = 4
+    backend: Literal["auto", "faiss", "torch"] = "auto"
+
+
+class IntermediateConfig(_Strict):
+    """Overrides of ``train.*`` and the splits for the intermediate phase of a transfer (None = same)."""
+
+    lr: float | None = None
+    epochs: float | None = None
+    max_steps: int | None = None
+    batch_size: int | None = None
+    grad_accum: int | None = None
+    max_length: int | None = None
+    eval_every: int | None = None
+    eval_examples: int | None = None
+    patience: int | None = None
+    train_split: str | None = None
+    dev_split: str | None = None
+    max_train_examples: int | None = None
+
+
+class RunConfig(_Strict):
+    seed: int = 42
+    model: ModelConfig = ModelConfig()
+    data: DataConfig = DataConfig()
+    train: TrainConfig = TrainConfig()
+    intermediate: IntermediateConfig = IntermediateConfig()
+    eval: EvalConfig = EvalConfig()
+    retrieval: RetrievalConfig = RetrievalConfig()
+
+
+def valid_keys(model: type[BaseModel] = RunConfig, prefix: str = "") -> list[str]:
+    keys: list[str] = []
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            keys += valid_keys(ann, f"{prefix}{name}.")
+        else:
+            keys.append(f"{prefix}{name}")
+    return keys
+
+
+def parse_value(raw: str) -> Any:
+    """YAML scalars, so ``2e-5``, ``true``, ``null`` and ``[a, b]`` mean what they look like."""
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return raw
+    if isinstance(value, str):  # YAML 1.1 reads "2e-5" (no dot) as a string
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def set_dotted(tree: dict[str, Any], key: str, value: Any) -> None:
+    if key not in valid_keys():
+        raise ConfigError(f"unknown config key {key!r}; valid keys: {', '.join(valid_keys())}")
+    node = tree
+    *parents, leaf = key.split(".")
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"override {item!r}: expected key=value, e.g. train.lr=2e-5")
+        set_dotted(tree, key.strip(), parse_value(raw))
+    return tree
+
+
+def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def dotted_to_tree(flat: dict[str, Any]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for key, value in flat.items():
+        set_dotted(tree, key, value)
+    return tree
+
+
+def build_config(*layers: dict[str, Any]) -> RunConfig:
+    """Merge layers (defaults first, user overrides last) and validate them."""
+    tree: dict[str, Any] = {}
+    for layer in layers:
+        tree = merge(tree, layer)
+    try:
+        return RunConfig.model_validate(tree)
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"config {loc}: {first['msg']} (got {first.get('input')!r})") from None
+
+
+def phase_config(task_defaults: dict[str, Any], user: dict[str, Any], intermediate: bool = False) -> RunConfig:
+    """The config of one phase: package defaults, then the task's, then the user's.
+
+    For an intermediate phase the user's ``intermediate.*`` values replace ``train.*`` and the splits,
+    so one transfer command can give the two phases different budgets.
+    """
+    cfg = build_config(dotted_to_tree(dict(task_defaults)), user)
+    if not intermediate:
+        return cfg
+    over = {k: v for k, v in cfg.intermediate.model_dump().items() if v is not None}
+    data = {k: over.pop(k) for k in ("train_split", "dev_split", "max_train_examples") if k in over}
+    # the target's split choices never leak into the intermediate task
+    data = {"train_split": None, "dev_split": None, "train_task": None, **data}
+    return build_config(cfg.model_dump(), {"train": over, "data": data})
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark else "?"
+        raise ConfigError(f"{path}:{line}: valid YAML ({getattr(err, 'problem', err)})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: a YAML mapping of config keys")
+    return data

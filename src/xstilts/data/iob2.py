@@ -1,0 +1,138 @@
+"""Token-per-line tagging files: Universal NER's IOB2, WikiANN/PAN-X, and ``word|tag`` sentence lines.
+
+- Universal NER (``.iob2``): ``#`` comments, then ``index<TAB>token<TAB>tag<TAB>...`` per token and a
+  blank line between sentences.
+- PAN-X as the WikiANN archives and XTREME ship it: ``token<TAB>tag`` per line, blank line between
+  sentences; the raw archives prefix every token with its language (``en:Sioux``), which is removed.
+- ``word|tag`` (or ``word|POS|tag``) tokens separated by spaces, one sentence per line, as in the common
+  CCGbank supertag exports; and ``word<TAB>tag`` columns.
+
+NER tags must be IOB2-shaped (``O``, ``B-TYPE``, ``I-TYPE``); anything else is a :class:`DataError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from pathlib import Path
+
+from xstilts.data.files import _lines as numbered_lines
+from xstilts.data.schema import DataError, TaggingExample
+
+#: the PAN-X / WikiANN label set, in the order of the hub's ``ner_tags`` ClassLabel
+NER_LABELS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
+
+_IOB2 = re.compile(r"O|[BI]-\S+")
+_SENT_ID = re.compile(r"#\s*sent_id\s*=?\s*(\S.*?)\s*$")
+
+
+def check_tag(tag: str, path: object, line: int | None, labels: Collection[str] | None, iob2: bool) -> None:
+    """Fail on a tag that is not IOB2-shaped (for NER) or not in the task's label set."""
+    if iob2 and not _IOB2.fullmatch(tag):
+        raise DataError(path, line, f"an IOB2 tag (O, B-TYPE or I-TYPE), found {tag!r}")
+    if labels is not None and tag not in labels:
+        raise DataError(path, line, f"a tag in {{{', '.join(labels)}}}, found {tag!r}")
+
+
+def _is_comment(line: str) -> bool:
+    # a token "#" in a two-column file is "#<TAB>tag", not a comment
+    return line.startswith("#") and not line.startswith("#\t")
+
+
+class _Sentences:
+    """Collects tokens into examples; ids come from ``# sent_id`` or the first line number."""
+
+    def __init__(self, path: Path, lang: str | None) -> None:
+        self.path, self.lang = path, lang
+        self.out: list[TaggingExample] = []
+        self.tokens: list[str] = []
+        self.tags: list[str] = []
+        self.sent_id: str | None = None
+        self.first = 0
+
+    def add(self, token: str, tag: str, line: int) -> None:
+        if not self.tokens:
+            self.first = line
+        self.tokens.append(token)
+        self.tags.append(tag)
+
+    def flush(self) -> None:
+        if self.tokens:
+            ex_id = self.sent_id or f"{self.path.name}:{self.first}"
+            meta = {"source": self.path.name, "line": self.first}
+            self.out.append(TaggingExample(ex_id, self.tokens, self.tags, meta))
+        self.tokens, self.tags, self.sent_id = [], [], None
+
+
+def read_iob2(
+    path: Path, labels: Collection[str] | None = None, lang: str | None = None, iob2: bool = True
+) -> list[TaggingExample]:
+    """Universal NER or PAN-X files (see the module docstring); ``lang`` strips a ``lang:`` token prefix."""
+    path = Path(path)
+    sents = _Sentences(path, lang)
+    prefix = f"{lang}:" if lang else None
+    for no, raw in numbered_lines(path):
+        line = raw.rstrip("\r\n")
+        if no == 1:
+            line = line.lstrip("\ufeff")
+        if not line.strip():
+            sents.flush()
+            continue
+        if _is_comment(line):
+            m = _SENT_ID.match(line)
+            if m and not sents.tokens:
+                sents.sent_id = m.group(1)
+            continue
+        fields = line.split("\t")
+        if len(fields) == 2:
+            token, tag = fields
+        elif len(fields) >= 3 and fields[0].isdigit():
+            token, tag = fields[1], fields[2]
+        else:
+            raise DataError(path, no, f"index<TAB>token<TAB>tag or token<TAB>tag, found {len(fields)} field(s)")
+        if prefix and token.startswith(prefix):
+            token = token[len(prefix) :]
+        tag = tag.strip()
+        check_tag(tag, path, no, labels, iob2)
+        sents.add(token, tag, no)
+    sents.flush()
+    return sents.out
+
+
+def read_tagged_text(path: Path, labels: Collection[str] | None = None, iob2: bool = False) -> list[TaggingExample]:
+    """``word|tag`` / ``word|POS|tag`` sentence lines, or ``word<TAB>[POS<TAB>]tag`` columns.
+
+    The layout is decided by the first content line: a tab means columns (word first, tag last, a blank
+    line between sentences); otherwise each line is a sentence of space-separated ``word|...|tag`` tokens.
+    Lines starting with ``#`` whose first token has no ``|`` are comments (C&C file headers).
+    """
+    path = Path(path)
+    sents = _Sentences(path, None)
+    columns: bool | None = None
+    for no, raw in numbered_lines(path):
+        line = raw.rstrip("\r\n")
+        if no == 1:
+            line = line.lstrip("\ufeff")
+        if not line.strip():
+            sents.flush()
+            continue
+        if line.startswith("#") and "|" not in line.split(" ", 1)[0] and "\t" not in line:
+            continue
+        if columns is None:
+            columns = "\t" in line
+        if columns:
+            fields = line.split("\t")
+            if len(fields) < 2:
+                raise DataError(path, no, "word<TAB>tag columns, as the lines before")
+            check_tag(fields[-1], path, no, labels, iob2)
+            sents.add(fields[0], fields[-1], no)
+            continue
+        for token in line.split():
+            parts = token.rsplit("|", 2) if token.count("|") >= 2 else token.rsplit("|", 1)
+            if len(parts) < 2 or not parts[0] or not parts[-1]:
+                raise DataError(path, no, f"space-separated word|tag tokens, found {token!r}")
+            check_tag(parts[-1], path, no, labels, iob2)
+            sents.add(parts[0], parts[-1], no)
+        sents.flush()
+    sents.flush()
+    return sents.out

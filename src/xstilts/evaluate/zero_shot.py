@@ -1,0 +1,168 @@
+"""Zero-shot evaluation: a trained encoder + head scored in every language of a target task.
+
+Each language is featurised (cached), predicted in length-sorted batches, decoded and scored by the
+task's format; metrics are also sliced by per-example metadata such as XNLI's genre.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from xstilts.config import RunConfig
+from xstilts.data.load import Split, available_languages, load_split
+from xstilts.data.schema import DataError, Example, has_gold
+from xstilts.experiment.results import RunResult, git_commit, is_finished, read_result, run_id, versions
+from xstilts.formats.base import Format, get_format
+from xstilts.models.encoder import encoder_provenance, load_encoder, load_tokenizer, run_encoder_path
+from xstilts.models.model import MultiTaskModel, saved_heads
+from xstilts.paths import atomic_dir
+from xstilts.progress import progress_scope
+from xstilts.tasks.base import Task
+from xstilts.tasks.registry import get_task
+from xstilts.train.hardware import Precision, peak_memory_mb, pick_device, pick_precision
+from xstilts.train.phase import features_for
+
+PREDICTIONS_DIR = "predictions"
+
+
+def eval_languages(task: Task, split: str, cfg: RunConfig, languages: Sequence[str] | None) -> list[str]:
+    if languages:
+        unknown = [lang for lang in languages if lang not in task.languages]
+        if unknown:
+            raise DataError(task.name, None, f"languages among {', '.join(task.languages)}; got {', '.join(unknown)}")
+        return list(languages)
+    found = available_languages(task, split, cfg.data.data_dir)
+    if not found:
+        raise DataError(cfg.data.data_dir or task.name, None, f"{task.name} {split} files for any of {', '.join(task.languages)}")
+    return found
+
+
+def slice_metrics(fmt: Format, task: Task, examples: Sequence[Example], preds: dict[str, Any], lang: str) -> dict[str, dict[str, dict[str, float]]]:
+    """Metrics per value of each slice field present in the examples' metadata."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    fields = set(task.slice_fields) | {k for ex in examples[:1] for k in ("genre", "topic", "domain") if k in ex.meta}
+    for fld in sorted(fields):
+        groups: dict[str, list[Example]] = defaultdict(list)
+        for ex in examples:
+            if fld in ex.meta:
+                groups[str(ex.meta[fld])].append(ex)
+        if groups:
+            out[fld] = {value: fmt.score(group, preds, lang) for value, group in sorted(groups.items())}
+    return out
+
+
+def mean_metrics(per_lang: dict[str, dict[str, float]], languages: Sequence[str]) -> dict[str, float]:
+    """XTREME's task average: the plain mean over the task's languages, English included."""
+    langs = [lang for lang in languages if lang in per_lang]
+    keys = {k for lang in langs for k in per_lang[lang] if k != "n"}
+    out = {}
+    for key in sorted(keys):
+        vals = [per_lang[lang][key] for lang in langs if key in per_lang[lang] and not math.isnan(per_lang[lang][key])]
+        if vals:
+            out[key] = sum(vals) / len(vals)
+    return out
+
+
+def evaluate_run(
+    target_name: str,
+    cfg: RunConfig,
+    model_run: Path,
+    out: Path,
+    languages: Sequence[str] | None = None,
+    kind: str = "evaluate",
+    intermediate: str | None = None,
+    progress: Any = None,
+) -> RunResult:
+    """Score the encoder and head of ``model_run`` on ``target_name`` in every language."""
+    target = get_task(target_name)
+    fmt = get_format(target.format)
+    head_task = cfg.data.train_task or target.train_task or target.name
+    if head_task not in saved_heads(model_run):
+        raise DataError(model_run, None, f"a trained head for {head_task} (found: {', '.join(saved_heads(model_run)) or 'none'})")
+    split = cfg.data.eval_split or target.eval_split
+    langs = eval_languages(target, split, cfg, languages)
+    parent = encoder_provenance(model_run)
+    splits: dict[str, Split] = {lang: load_split(target, lang, split, cfg.data.data_dir) for lang in langs}
+    spec = {
+        "target": target.name,
+        "split": split,
+        "languages": langs,
+        "data": {lang: s.fingerprint for lang, s in splits.items()},
+        "eval": cfg.eval.model_dump(),
+        "max_length": cfg.eval.max_length or cfg.train.max_length,
+        "doc_stride": cfg.train.doc_stride,
+        "parent": parent.checkpoint_sha256,
+        "head": head_task,
+        "kind": kind,
+        "intermediate": intermediate,
+    }
+    rid = run_id(kind, target.name, spec)
+    run_dir = Path(out) / rid
+    if is_finished(run_dir):
+        return read_result(run_dir)
+
+    start = time.perf_counter()
+    encoder_dir = str(run_encoder_path(model_run))
+    tokenizer = load_tokenizer(encoder_dir)
+    model = MultiTaskModel(load_encoder(encoder_dir))
+    model.load_head(model_run, head_task)
+    labels = model.head_info[head_task]["labels"]
+    device = pick_device(cfg.train.device)
+    precision = Precision(pick_precision(cfg.train.precision, device), device)
+    model.to(device)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    max_length = cfg.eval.max_length or cfg.train.max_length
+
+    from xstilts.evaluate.predict import predict
+
+    metrics: dict[str, dict[str, float]] = {}
+    slices: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
+    n_examples = 0
+    with atomic_dir(run_dir) as tmp, progress_scope(progress) as bar:
+        langs_bar = bar.add_task(f"zero-shot {target.name}", total=len(langs))
+        predictions: dict[str, str] = {}
+        for lang in langs:
+            examples = splits[lang].examples
+            if cfg.eval.max_examples:
+                examples = examples[: cfg.eval.max_examples]
+            feats = features_for(fmt, splits[lang], examples, tokenizer, labels, max_length, cfg.train.doc_stride)
+            preds = predict(model, head_task, fmt, examples, feats, labels, cfg.eval.batch_size, precision, pad_id, bar)
+            gold = [ex for ex in examples if has_gold(ex)]
+            metrics[lang] = fmt.score(gold, preds, lang) if gold else {}
+            for fld, by_value in slice_metrics(fmt, target, gold, preds, lang).items():
+                for value, m in by_value.items():
+                    slices.setdefault(fld, {}).setdefault(value, {})[lang] = m
+            n_examples += len(examples)
+            if cfg.eval.write_predictions:
+                rel = f"{PREDICTIONS_DIR}/{lang}{getattr(fmt, 'prediction_suffix', '.txt')}"
+                fmt.write_predictions(tmp / rel, examples, preds)
+                predictions[lang] = rel
+            bar.advance(langs_bar)
+        seconds = time.perf_counter() - start
+        result = RunResult(
+            run_id=rid,
+            kind=kind,  # type: ignore[arg-type]
+            task=target.name,
+            intermediate=intermediate,
+            model=cfg.model.name,
+            seed=cfg.seed,
+            config=cfg.model_dump(mode="json"),
+            versions=versions(),
+            git_commit=git_commit(),
+            data_fingerprint={lang: s.fingerprint for lang, s in splits.items()},
+            data_sources={lang: s.source for lang, s in splits.items()},
+            parent=parent.as_dict(),
+            metrics=metrics,
+            average=mean_metrics(metrics, [lang for lang in target.scored_languages if lang in metrics]),
+            slices=slices,
+            predictions=predictions,
+            timings={"seconds": seconds, "examples_per_s": n_examples / seconds if seconds else None, "peak_memory_mb": peak_memory_mb(device)},
+            notes=[f"split {split}; head {head_task}; precision {precision.name}"],
+        )
+        result.write(tmp)
+    return result

@@ -1,0 +1,36 @@
+"""Bundled experiment presets (YAML); each file's header comment is the command that runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from xstilts.config import ConfigError, load_yaml
+
+PRESET_DIR = Path(__file__).parent
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+
+
+def preset_path(name_or_path: str) -> Path:
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return path
+    bundled = PRESET_DIR / f"{name_or_path}.yaml"
+    if bundled.is_file():
+        return bundled
+    raise ConfigError(f"{name_or_path}: not a bundled preset ({', '.join(preset_names())}) or a YAML file")
+
+
+def load_preset(name_or_path: str) -> dict:
+    return load_yaml(preset_path(name_or_path))
+
+
+def preset_header(path: Path) -> str:
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("# ").rstrip())
+    return "\n".join(lines)
