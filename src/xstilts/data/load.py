@@ -100,6 +100,10 @@ def hub_rows_to_examples(task: Task, rows, lang: str) -> list[Example]:
         ex = task.hub.row(row, lang, i)
         if ex is not None:
             out.append(ex)
+    if task.format == "retrieval":  # hub rows are single pairs: one corpus per split, like local files
+        from xstilts.data.retrieval import corpus_from_pairs
+
+        out = [corpus_from_pairs(out, lang)]
     return out
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from xstilts.data.schema import Example
+if TYPE_CHECKING:
+    from xstilts.data.schema import Example
 
 FormatName = Literal["classification", "multiple_choice", "qa", "tagging", "retrieval"]
 Role = Literal["intermediate", "target", "evaluation", "mini"]
