@@ -176,6 +176,7 @@ def evaluate_cmd(
     languages: LangOpt = None,
     out: OutDir = Path("runs"),
     config: ConfigOpt = None,
+    layers: Annotated[str | None, typer.Option("--layers", help="Retrieval: 'all' scores every hidden layer (a sweep); N = retrieval.layer=N")] = None,
 ) -> None:
     """Zero-shot evaluation of a trained run (or, for retrieval tasks, of any encoder)."""
     from xstilts.config import phase_config
@@ -184,6 +185,15 @@ def evaluate_cmd(
 
     target = get_task(task)
     user = user_config(config, overrides, model, data_dir)
+    if layers is not None:
+        if target.format != "retrieval":
+            raise ConfigError(f"--layers: only retrieval tasks pool a hidden layer; {task} is {target.format}")
+        if layers.strip() == "all":
+            user = merge(user, {"retrieval": {"sweep": True}})
+        elif layers.strip().lstrip("-").isdigit():
+            user = merge(user, {"retrieval": {"layer": int(layers)}})
+        else:
+            raise ConfigError(f"--layers {layers}: 'all' or a layer number such as 8 or -1")
     cfg = phase_config(target.defaults, user)
     if target.format == "retrieval":
         from xstilts.evaluate.retrieval_run import retrieval_run
@@ -203,6 +213,70 @@ def demo_cmd(out: OutDir = Path("runs/demo"), overrides: Overrides = None) -> No
     from xstilts.experiment.demo import run_demo
 
     run_demo(out, list(overrides or []))
+
+
+@app.command("presets")
+def presets_cmd() -> None:
+    """List the bundled presets; each YAML's header comment is the command that runs it."""
+    from xstilts.presets import PRESET_DIR, preset_header, preset_names
+
+    for name in preset_names():
+        out_console.print(f"[bold]{name}[/bold]  ({PRESET_DIR / (name + '.yaml')})")
+        out_console.print("  " + preset_header(PRESET_DIR / f"{name}.yaml").replace("\n", "\n  "))
+
+
+@app.command("run")
+def run_cmd(
+    preset: Annotated[str, typer.Argument(help="A bundled preset (demo, smoke, phang2020) or a YAML path")],
+    overrides: Overrides = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Run folder (default runs/<preset name>)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan, run nothing")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --dry-run: the plan as JSON")] = False,
+) -> None:
+    """Run a grid: every stage not yet finished, in dependency order; rerun to resume."""
+    from xstilts.experiment.grid import GridSpec, estimate, execute, plan, plan_json
+    from xstilts.presets import load_preset
+    from xstilts.progress import make_progress
+
+    try:
+        spec = GridSpec.model_validate(load_preset(preset))
+    except ValueError as err:
+        raise ConfigError(f"{preset}: {err}") from None
+    user = parse_overrides(list(overrides or []))
+    out = out or Path("runs") / spec.name
+    if dry_run:
+        stages = plan(spec, out, user)
+        estimate(stages, spec, out, user)
+        if as_json:
+            print(json.dumps(plan_json(stages), indent=2))
+            return
+        print_plan(stages)
+        return
+    with make_progress() as progress:
+        stages = execute(spec, out, user, progress)
+    print_plan(stages)
+    pending = [s for s in stages if s.status != "done"]
+    if pending:
+        out_console.print(f"[yellow]{len(pending)} stage(s) not done (blocked or running elsewhere); rerun to continue")
+        raise typer.Exit(1)
+    out_console.print(f"all {len(stages)} stages done in {out}; next: xstilts report {out}")
+
+
+def print_plan(stages: list[Any]) -> None:
+    from collections import Counter
+
+    table = Table(title="plan")
+    for col in ("kind", "task", "intermediate", "seed", "status", "est. examples", "est. time"):
+        table.add_column(col)
+    for s in stages:
+        est = f"{s.estimate_s / 60:.1f} min" if s.estimate_s else ""
+        table.add_row(s.kind, s.target or "+".join(s.tasks), s.intermediate, str(s.seed), s.status,
+                      f"{s.examples:,}" if s.examples else "", est)
+    out_console.print(table)
+    counts = Counter((s.kind, s.status) for s in stages)
+    summary = ", ".join(f"{k} {st}: {n}" for (k, st), n in sorted(counts.items()))
+    known = [s.estimate_s for s in stages if s.estimate_s and s.status != "done"]
+    out_console.print(f"{len(stages)} stages ({summary})" + (f"; ≥ {sum(known) / 3600:.1f} h of training left at measured throughput" if known else ""))
 
 
 def main() -> None:

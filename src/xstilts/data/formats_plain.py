@@ -20,7 +20,14 @@ from xstilts.data.files import read_json, require
 from xstilts.data.iob2 import check_tag, read_iob2, read_tagged_text
 from xstilts.data.load import FILE_READERS
 from xstilts.data.plain import UNLABELED, read_plain, register_converter
-from xstilts.data.schema import DataError, Example, MultipleChoiceExample, QAExample, TaggingExample
+from xstilts.data.schema import (
+    DataError,
+    Example,
+    MultipleChoiceExample,
+    ParallelCorpus,
+    QAExample,
+    TaggingExample,
+)
 from xstilts.data.squad import is_squad_json, parse_squad, qa_example
 
 if TYPE_CHECKING:
@@ -222,3 +229,14 @@ register_converter("qa", qa_row)
 register_converter("multiple_choice", choice_row)
 register_converter("tagging", tagging_row)
 FILE_READERS.update({"conllu": read_conllu_file, "iob2": read_iob2_file, "txt": read_text_file, "json": read_json_file})
+
+
+def parallel_row(task: Task, row: dict[str, Any], path: Path, line: int, index: int) -> ParallelCorpus:
+    """A plain parallel file row (``src``/``tgt``, or ``sentence1``/``sentence2``) as a one-pair corpus."""
+    cols = ("src", "tgt") if "src" in row else ("sentence1", "sentence2")
+    src, tgt = require(row, path, line, *cols)
+    sid = str(index)
+    return ParallelCorpus([sid], [str(src)], [sid], [str(tgt)], [(sid, sid)], src_lang=path.name.split(".")[0])
+
+
+register_converter("retrieval", parallel_row)

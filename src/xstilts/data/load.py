@@ -51,7 +51,12 @@ def plain_files(folder: Path, lang: str, split: str) -> list[Path]:
 
 def _read_plain_file(task: Task, path: Path) -> list[Example]:
     reader = FILE_READERS.get(path.suffix.lstrip("."))
-    return reader(task, path) if reader else read_plain(task, path)
+    examples = reader(task, path) if reader else read_plain(task, path)
+    if task.format == "retrieval" and len(examples) != 1:  # row-wise pairs -> one corpus
+        from xstilts.data.retrieval import corpus_from_pairs
+
+        examples = [corpus_from_pairs(examples, path.name.split(".")[0])]
+    return examples
 
 
 def load_local(task: Task, root: Path, lang: str, split: str) -> Split:
@@ -136,7 +141,14 @@ def load_split(task: Task, lang: str, split: str, data_dir: Path | str | None = 
         part = whole.examples[_bound(match["start"], n) : _bound(match["stop"], n)]
         fp = hashlib.sha256(f"{whole.fingerprint}{split}".encode()).hexdigest()[:16]
         return Split(task.name, lang, split, part, f"{whole.source}[{split}]", fp)
-    return _load_whole(task, lang, split, data_dir)
+    loaded = _load_whole(task, lang, split, data_dir)
+    if task.meta_defaults:
+        for ex in loaded.examples:
+            meta = getattr(ex, "meta", None)
+            if meta is not None:
+                for key, value in task.meta_defaults.items():
+                    meta.setdefault(key, value)
+    return loaded
 
 
 def _load_whole(task: Task, lang: str, split: str, data_dir: Path | str | None) -> Split:

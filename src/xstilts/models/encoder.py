@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from xstilts.models.embedded import EMBEDDED_NAME, ensure_embedded_model
+from xstilts.models.tiny import TINY_NAME, ensure_tiny_model
 
 ENCODER_DIR = "encoder"
 
@@ -36,6 +37,8 @@ def resolve_model_path(name: str) -> str:
     """``embedded`` -> the converted cache folder; a folder -> itself; anything else is a hub id."""
     if name == EMBEDDED_NAME:
         return str(ensure_embedded_model())
+    if name == TINY_NAME:
+        return str(ensure_tiny_model())
     path = Path(name).expanduser()
     if path.is_dir():
         return str(path)

@@ -83,6 +83,8 @@ class Task:
     xtreme: bool = False
     #: a split that is the concatenation of others (ANLI's ``dev`` = ``dev_r1`` + ``dev_r2`` + ``dev_r3``)
     parts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: metadata set on every loaded example (``{"qa_metric": "mlqa"}`` picks MLQA's scorer)
+    meta_defaults: Mapping[str, Any] = field(default_factory=dict)
     #: a mixture task reads these tasks' splits and concatenates them (ANLI+ = SNLI + MNLI + ANLI)
     components: tuple[str, ...] = ()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import xstilts.mini
+from xstilts.data.conllu import UPOS_TAGS
 from xstilts.tasks.base import Task
 from xstilts.tasks.common import NLI_ALIASES, NLI_LABELS
 from xstilts.tasks.registry import register
@@ -44,6 +45,74 @@ register(
         citation=CITATION,
         labels=("not_paraphrase", "paraphrase"),
         label_aliases={"0": "not_paraphrase", "1": "paraphrase"},
+        builtin_root=ROOT,
+    ),
+)
+
+NER_LABELS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
+SPLITS = {"train": True, "dev": True, "test": True}
+
+register(
+    Task(
+        name="mini_qa",
+        format="qa",
+        role="mini",
+        languages=MINI_LANGUAGES,
+        splits=SPLITS,
+        metric="f1",
+        description="Mini extractive QA: short fictional contexts, English train/dev, test in 9 languages (smoke scale).",
+        citation=CITATION,
+        builtin_root=ROOT,
+        train_task="mini_qa",
+        defaults={"train.max_length": 192, "train.doc_stride": 64},
+    ),
+    Task(
+        name="mini_ner",
+        format="tagging",
+        role="mini",
+        languages=MINI_LANGUAGES,
+        splits=SPLITS,
+        metric="f1",
+        description="Mini NER (PER/ORG/LOC, IOB2, the PAN-X label set) in 9 languages (smoke scale).",
+        citation=CITATION,
+        labels=NER_LABELS,
+        builtin_root=ROOT,
+        train_task="mini_ner",
+    ),
+    Task(
+        name="mini_pos",
+        format="tagging",
+        role="mini",
+        languages=MINI_LANGUAGES,
+        splits=SPLITS,
+        metric="f1",
+        description="Mini UPOS tagging in 9 languages; scored like XTREME's POS (seqeval F1) with accuracy beside.",
+        citation=CITATION,
+        labels=UPOS_TAGS,
+        builtin_root=ROOT,
+        train_task="mini_pos",
+    ),
+    Task(
+        name="mini_mc",
+        format="multiple_choice",
+        role="mini",
+        languages=MINI_LANGUAGES,
+        splits=SPLITS,
+        metric="accuracy",
+        description="Mini commonsense multiple choice, 4 choices, in 9 languages (smoke scale).",
+        citation=CITATION,
+        builtin_root=ROOT,
+        train_task="mini_mc",
+    ),
+    Task(
+        name="mini_parallel",
+        format="retrieval",
+        role="mini",
+        languages=tuple(lang for lang in MINI_LANGUAGES if lang != "en"),
+        splits={"test": True},
+        metric="accuracy",
+        description="Mini parallel sentences (xx <-> en) for Tatoeba-style retrieval (smoke scale).",
+        citation=CITATION,
         builtin_root=ROOT,
     ),
 )

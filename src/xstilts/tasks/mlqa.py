@@ -24,6 +24,7 @@ def read_release(folder: Path, lang: str, split: str) -> tuple[list[Example], li
 
 
 TASK = Task(
+    meta_defaults={"qa_metric": "mlqa"},
     name="mlqa",
     format="qa",
     role="target",

@@ -46,6 +46,7 @@ TASK = Task(
 )
 
 TASK_V2 = Task(
+    meta_defaults={"qa_metric": "squad_v2"},
     name="squad_v2",
     format="qa",
     role="intermediate",

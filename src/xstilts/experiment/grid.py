@@ -1,0 +1,302 @@
+"""The study as a DAG of stages: intermediate(task, seed) -> target(intermediate, train task, seed)
+-> zero-shot evaluation; retrieval targets are scored on the intermediate encoder directly.
+
+Stages are keyed by a hash of everything that determines them (config, seed, parent stage), and map
+to content-hashed runs (which also cover the data fingerprints). Targets that share English training
+data share one target training (XQuAD and MLQA both train on SQuAD), and one intermediate run serves
+every target. Rerunning after a crash runs only what is missing; a lock per stage keeps two runners
+off the same stage.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from xstilts.config import RunConfig, dotted_to_tree, merge, phase_config
+from xstilts.experiment.results import is_finished, read_result
+from xstilts.paths import atomic_write_json
+from xstilts.tasks.registry import get_task
+
+NONE = "none"
+StageKind = Literal["intermediate", "target", "evaluate", "retrieval"]
+
+#: English training-set sizes of the hub sources, for cost estimates before any data is downloaded
+KNOWN_TRAIN_SIZES = {
+    "mnli": 392702, "qqp": 363846, "snli": 549367, "anli": 162865, "squad": 87599, "squad_v2": 130319,
+    "hellaswag": 39905, "cosmosqa": 25262, "commonsenseqa": 9741, "pawsx": 49401, "udpos": 12543,
+    "panx": 20000, "tydiqa": 3696, "ccg": 39604,
+}
+
+
+class Intermediate(BaseModel):
+    """An intermediate entry: one task, ``none``, or a named multi-task mix with a sampling rule."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    tasks: list[str] = []
+    sampling: Literal["proportional", "capped", "temperature", "uniform"] | None = None
+    sampling_cap: int | None = None
+    sampling_temperature: float | None = None
+
+    @property
+    def task_list(self) -> list[str]:
+        return self.tasks or ([] if self.name == NONE else self.name.split("+"))
+
+
+class GridSpec(BaseModel):
+    """An experiment: model, intermediate tasks, targets, seeds, languages and config overrides."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = "grid"
+    model: str = "embedded"
+    data_dir: str | None = None
+    intermediates: list[Intermediate]
+    targets: list[str]
+    seeds: list[int] = [1]
+    languages: dict[str, list[str]] = {}
+    #: dotted ``key: value`` overrides for every phase
+    config: dict[str, Any] = {}
+    #: per-task dotted overrides, applied to the phases that train or evaluate that task
+    task_config: dict[str, dict[str, Any]] = {}
+
+    @field_validator("intermediates", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        return [{"name": v} if isinstance(v, str) else v for v in value]
+
+
+@dataclass
+class Stage:
+    kind: StageKind
+    key: str
+    seed: int
+    intermediate: str
+    tasks: list[str]
+    target: str | None = None
+    deps: list[str] = field(default_factory=list)
+    status: str = "todo"
+    run_id: str | None = None
+    #: for a target training: the target whose config it follows
+    config_task: str | None = None
+    estimate_s: float | None = None
+    examples: int | None = None
+
+    def label(self) -> str:
+        what = self.target or "+".join(self.tasks)
+        return f"{self.kind:12s} {what:14s} inter={self.intermediate:12s} seed={self.seed}"
+
+
+def _key(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def user_tree(spec: GridSpec, overrides: dict[str, Any], task: str | None = None, seed: int | None = None) -> dict[str, Any]:
+    tree = dotted_to_tree(dict(spec.config))
+    if task and task in spec.task_config:
+        tree = merge(tree, dotted_to_tree(dict(spec.task_config[task])))
+    tree = merge(tree, {"model": {"name": spec.model}})
+    if spec.data_dir:
+        tree = merge(tree, {"data": {"data_dir": spec.data_dir}})
+    tree = merge(tree, overrides)
+    if seed is not None:
+        tree = merge(tree, {"seed": seed})
+    return tree
+
+
+def intermediate_config(spec: GridSpec, inter: Intermediate, seed: int, overrides: dict[str, Any]) -> RunConfig:
+    tasks = inter.task_list
+    tree = user_tree(spec, overrides, tasks[0] if len(tasks) == 1 else None, seed)
+    defaults = get_task(tasks[0]).defaults if len(tasks) == 1 else {}
+    cfg = phase_config(defaults, tree, intermediate=True)
+    mix = {k: v for k, v in {"sampling": inter.sampling, "sampling_cap": inter.sampling_cap, "sampling_temperature": inter.sampling_temperature}.items() if v is not None}
+    return cfg.model_copy(update={"train": cfg.train.model_copy(update=mix)}) if mix else cfg
+
+
+def target_config(spec: GridSpec, target: str, seed: int, overrides: dict[str, Any]) -> RunConfig:
+    return phase_config(get_task(target).defaults, user_tree(spec, overrides, target, seed))
+
+
+def train_task_of(target: str, cfg: RunConfig) -> str:
+    task = get_task(target)
+    return cfg.data.train_task or task.train_task or task.name
+
+
+def plan(spec: GridSpec, out: Path, overrides: dict[str, Any] | None = None) -> list[Stage]:
+    """Every stage of the grid, in dependency order, with its status in ``out``."""
+    overrides = overrides or {}
+    stages: dict[str, Stage] = {}
+    for seed in spec.seeds:
+        for inter in spec.intermediates:
+            inter_key = None
+            if inter.name != NONE:
+                cfg = intermediate_config(spec, inter, seed, overrides)
+                inter_key = _key("intermediate", inter.task_list, cfg.model_dump(mode="json"))
+                stages.setdefault(inter_key, Stage("intermediate", inter_key, seed, inter.name, inter.task_list))
+            for target in spec.targets:
+                task = get_task(target)
+                cfg = target_config(spec, target, seed, overrides)
+                langs = spec.languages.get(target)
+                deps = [inter_key] if inter_key else []
+                if task.format == "retrieval":
+                    key = _key("retrieval", target, langs, cfg.model_dump(mode="json"), inter_key, inter.name)
+                    stages.setdefault(key, Stage("retrieval", key, seed, inter.name, [], target, deps))
+                    continue
+                train_task = train_task_of(target, cfg)
+                t_key = _key("target", train_task, cfg.train.model_dump(mode="json"), cfg.data.model_dump(mode="json"),
+                             cfg.model.model_dump(mode="json"), seed, inter_key)
+                stages.setdefault(t_key, Stage("target", t_key, seed, inter.name, [train_task], None, deps, config_task=target))
+                e_key = _key("evaluate", target, langs, cfg.model_dump(mode="json"), t_key, inter.name)
+                stages.setdefault(e_key, Stage("evaluate", e_key, seed, inter.name, [train_task], target, [t_key]))
+    ordered = list(stages.values())
+    for stage in ordered:
+        record = _read_index(out, stage.key)
+        if record and is_finished(Path(out) / record["run_id"]):
+            stage.status, stage.run_id = "done", record["run_id"]
+    return ordered
+
+
+def _index_path(out: Path, key: str) -> Path:
+    return Path(out) / "stages" / f"{key}.json"
+
+
+def _read_index(out: Path, key: str) -> dict[str, Any] | None:
+    path = _index_path(out, key)
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+@contextmanager
+def stage_lock(out: Path, key: str) -> Iterator[bool]:
+    """A non-blocking exclusive lock; yields False when another runner holds the stage."""
+    path = Path(out) / "locks" / f"{key}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextmanager
+def runner_presence(out: Path) -> Iterator[None]:
+    """Every runner holds a shared lock; the one that finds itself alone clears dead temp folders."""
+    Path(out).mkdir(parents=True, exist_ok=True)
+    with open(Path(out) / ".runners.lock", "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            for tmp in Path(out).glob(".*.tmp"):
+                shutil.rmtree(tmp, ignore_errors=True)  # left by a killed run; never read
+            fcntl.flock(fh, fcntl.LOCK_SH)
+        except BlockingIOError:
+            fcntl.flock(fh, fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def estimate(stages: list[Stage], spec: GridSpec, out: Path, overrides: dict[str, Any] | None = None) -> None:
+    """Fill ``examples`` and ``estimate_s`` from training-set sizes and throughput measured in ``out``."""
+    overrides = overrides or {}
+    speeds = [r.timings.examples_per_s for r in _finished(out) if r.kind == "train" and r.model == spec.model and r.timings.examples_per_s]
+    speed = sum(speeds) / len(speeds) if speeds else None
+    for stage in stages:
+        if stage.kind not in ("intermediate", "target"):
+            continue
+        inter = next((i for i in spec.intermediates if i.name == stage.intermediate), None)
+        if stage.kind == "intermediate" and inter is not None:
+            cfg = intermediate_config(spec, inter, stage.seed, overrides)
+        else:
+            cfg = target_config(spec, stage.config_task or stage.tasks[0], stage.seed, overrides)
+        if cfg.train.max_steps:
+            n = cfg.train.max_steps * cfg.train.batch_size * cfg.train.grad_accum
+        else:
+            sizes = [KNOWN_TRAIN_SIZES.get(t) for t in stage.tasks]
+            n = int(cfg.train.epochs * sum(sizes)) if all(sizes) else None
+        stage.examples = n
+        stage.estimate_s = n / speed if (n and speed) else None
+
+
+def _finished(out: Path) -> Iterator[Any]:
+    for path in Path(out).glob("*/result.json"):
+        try:
+            yield read_result(path.parent)
+        except (OSError, ValueError):
+            continue
+
+
+def plan_json(stages: list[Stage]) -> list[dict[str, Any]]:
+    return [asdict(s) for s in stages]
+
+
+def execute(spec: GridSpec, out: Path, overrides: dict[str, Any] | None = None, progress: Any = None) -> list[Stage]:
+    """Run every stage not yet done, in dependency order; returns the stages with final status."""
+    from xstilts.evaluate.retrieval_run import retrieval_run
+    from xstilts.evaluate.zero_shot import evaluate_run
+    from xstilts.train.phase import train_run
+
+    overrides = overrides or {}
+    out = Path(out)
+    stages = plan(spec, out, overrides)
+    by_key = {s.key: s for s in stages}
+    inters = {i.name: i for i in spec.intermediates}
+    bar = progress.add_task(f"grid {spec.name}", total=len(stages)) if progress is not None else None
+    with runner_presence(out):
+        for stage in stages:
+            if stage.status == "done":
+                if bar is not None:
+                    progress.advance(bar)
+                continue
+            if any(by_key[d].status != "done" for d in stage.deps):
+                stage.status = "blocked"
+                continue
+            with stage_lock(out, stage.key) as mine:
+                if not mine:
+                    stage.status = "running elsewhere"
+                    continue
+                record = _read_index(out, stage.key)  # another runner may have finished it meanwhile
+                if record and is_finished(out / record["run_id"]):
+                    stage.status, stage.run_id = "done", record["run_id"]
+                    continue
+                started = time.perf_counter()
+                parent = out / by_key[stage.deps[0]].run_id if stage.deps else None
+                if stage.kind == "intermediate":
+                    cfg = intermediate_config(spec, inters[stage.intermediate], stage.seed, overrides)
+                    result = train_run(stage.tasks, cfg, out, progress=progress)
+                elif stage.kind == "target":
+                    cfg = target_config(spec, stage.config_task or stage.tasks[0], stage.seed, overrides)
+                    result = train_run(stage.tasks, cfg, out, init=parent, progress=progress)
+                elif stage.kind == "evaluate":
+                    cfg = target_config(spec, stage.target, stage.seed, overrides)
+                    result = evaluate_run(stage.target, cfg, parent, out, languages=spec.languages.get(stage.target),
+                                          kind="transfer", intermediate=stage.intermediate, progress=progress)
+                else:
+                    cfg = target_config(spec, stage.target, stage.seed, overrides)
+                    result = retrieval_run(stage.target, cfg, out, model_run=parent, languages=spec.languages.get(stage.target),
+                                           progress=progress, intermediate=stage.intermediate)
+                atomic_write_json(_index_path(out, stage.key), {"run_id": result.run_id, "kind": stage.kind,
+                                                                "seconds": time.perf_counter() - started, "pid": os.getpid()})
+                stage.status, stage.run_id = "done", result.run_id
+            if bar is not None:
+                progress.advance(bar)
+    return stages
+
