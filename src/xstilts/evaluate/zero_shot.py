@@ -56,10 +56,18 @@ def slice_metrics(fmt: Format, task: Task, examples: Sequence[Example], preds: d
     return out
 
 
+COUNT_KEYS = ("n", "truncated_words", "empty_words", "threshold")
+
+
+def is_count(key: str) -> bool:
+    """Counters and thresholds describe a language's run; averaging them over languages means nothing."""
+    return key in COUNT_KEYS or key.endswith(("_total", "_thresh"))
+
+
 def mean_metrics(per_lang: dict[str, dict[str, float]], languages: Sequence[str]) -> dict[str, float]:
     """XTREME's task average: the plain mean over the task's languages, English included."""
     langs = [lang for lang in languages if lang in per_lang]
-    keys = {k for lang in langs for k in per_lang[lang] if k != "n"}
+    keys = {k for lang in langs for k in per_lang[lang] if not is_count(k)}
     out = {}
     for key in sorted(keys):
         vals = [per_lang[lang][key] for lang in langs if key in per_lang[lang] and not math.isnan(per_lang[lang][key])]

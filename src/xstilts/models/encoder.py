@@ -53,9 +53,18 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def quiet_transformers() -> None:
+    """Logs are quiet by default: no weight-loading bars or info chatter from transformers."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
 def load_tokenizer(path: str, revision: str | None = None, trust_remote_code: bool = False) -> Any:
     from transformers import AutoTokenizer
 
+    quiet_transformers()
     return AutoTokenizer.from_pretrained(path, revision=revision, trust_remote_code=trust_remote_code)
 
 
@@ -63,6 +72,7 @@ def load_encoder(path: str, revision: str | None = None, trust_remote_code: bool
     """An ``AutoModel`` without a pooler (we never use it, and the embedded model has none)."""
     from transformers import AutoConfig, AutoModel
 
+    quiet_transformers()
     config = AutoConfig.from_pretrained(path, revision=revision, trust_remote_code=trust_remote_code)
     if dropout is not None:
         for key in ("hidden_dropout_prob", "attention_probs_dropout_prob", "dropout", "attention_dropout"):

@@ -1,0 +1,264 @@
+"""Extractive QA (SQuAD v1.1/v2.0, XQuAD, MLQA, TyDiQA-GoldP): a start/end span head over context tokens.
+
+Featurisation follows the SQuAD recipe: question first, context second, long contexts cut into
+overlapping windows (``doc_stride``). A window's label is the token span of the first located answer,
+or the first-token (CLS) index when the window does not hold it or the question is unanswerable.
+
+Which metric scores a set of examples is decided by a hint the readers leave in ``QAExample.meta``,
+since :meth:`QA.score` gets no task name:
+
+- ``meta["qa_metric"] = "mlqa"``: MLQA's own normalisation (per language articles, CJK segmentation);
+- ``meta["qa_metric"] = "squad_v2"``: SQuAD 2.0 (no-answer predictions, HasAns/NoAns, best threshold);
+- ``meta["qa_metric"] = "squad_v1"`` or no hint: SQuAD v1.1, as XTREME scores XQuAD and TyDiQA. A set
+  with any unanswerable question is scored as SQuAD 2.0 even without the hint, since v1.1 cannot.
+
+The same decision switches no-answer decoding on: only SQuAD 2.0 sets may predict ``""``.
+Predictions file: the official ``{question_id: answer_text}`` JSON; SQuAD 2.0 sets also get the
+official ``na_prob`` file beside it (``<name>.na_probs.json``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from xstilts.data.schema import DataError, QAExample
+from xstilts.formats.base import Feature, attention_mask, pad_sequences, register_format
+from xstilts.formats.qa_metric import mlqa_scores, squad_v1_scores, squad_v2_scores
+from xstilts.paths import atomic_write_json
+from xstilts.tasks.base import Task
+
+METRIC_VARIANTS = ("squad_v1", "squad_v2", "mlqa")
+#: XTREME's ``max_query_length``: longer questions are cut so the context keeps its room
+MAX_QUERY_LENGTH = 64
+N_BEST = 20
+MAX_ANSWER_LENGTH = 30
+#: SQuAD 2.0: answer "" when the null score beats the best span by more than this
+NULL_SCORE_DIFF_THRESHOLD = 0.0
+#: stands in for the null-minus-best difference when a question has no valid span at all
+_NO_SPAN_DIFF = 1e6
+_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class QAPrediction:
+    """An answer text and, for SQuAD 2.0's threshold search, null score minus best span score."""
+
+    text: str
+    na_prob: float | None = None
+
+
+def metric_variant(examples: Sequence[QAExample]) -> str:
+    """``squad_v1``, ``squad_v2`` or ``mlqa`` for a set of examples (see the module docstring)."""
+    hints = {ex.meta["qa_metric"] for ex in examples if "qa_metric" in ex.meta}
+    unknown = hints - set(METRIC_VARIANTS)
+    if unknown or len(hints) > 1:
+        raise ValueError(f"examples carry qa_metric hints {sorted(hints)}; expected one of {METRIC_VARIANTS}")
+    if hints:
+        hint = hints.pop()
+        if hint != "squad_v1":
+            return hint
+    return "squad_v2" if any(ex.is_impossible for ex in examples) else "squad_v1"
+
+
+def answer_text(prediction: QAPrediction | str) -> str:
+    return prediction.text if isinstance(prediction, QAPrediction) else str(prediction)
+
+
+class SpanHead(nn.Module):
+    """Start and end logits per token, as BERT/XLM-R QA heads have (no dropout there either)."""
+
+    def __init__(self, hidden_size: int, num_labels: int) -> None:
+        super().__init__()
+        self.qa_outputs = nn.Linear(hidden_size, num_labels)
+
+    def forward(self, hidden: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.qa_outputs(hidden)
+
+
+def _span_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over windows with a label; windows of unlocated answers (-100) add nothing."""
+    total = nn.functional.cross_entropy(logits, target, ignore_index=-100, reduction="sum")
+    return total / (target != -100).sum().clamp(min=1)
+
+
+def _cut_questions(questions: list[str], tokenizer: Any, limit: int) -> list[str]:
+    """Questions cut to ``limit`` tokens (at a token's character end), left-stripped as in run_qa."""
+    questions = [q.lstrip() for q in questions]
+    enc = tokenizer(questions, add_special_tokens=False, return_offsets_mapping=True)
+    out = []
+    for q, offsets in zip(questions, enc["offset_mapping"], strict=True):
+        out.append(q[: offsets[limit - 1][1]] if len(offsets) > limit else q)
+    return out
+
+
+def _window_labels(ex: QAExample, offsets: list[tuple[int, int] | None], cls: int) -> tuple[int, int]:
+    """Token start/end of the first located answer inside this window, else the CLS index."""
+    located = [(text, start) for text, start in ex.answers if start >= 0]
+    if ex.answers and not located:
+        return -100, -100  # the reader could not find the answer text: no span to learn
+    if not located:
+        return cls, cls
+    text, s_char = located[0]
+    e_char = s_char + len(text)
+    ctx = [k for k, o in enumerate(offsets) if o is not None]
+    if not ctx or offsets[ctx[0]][0] > s_char or offsets[ctx[-1]][1] < e_char:  # type: ignore[index]
+        return cls, cls
+    start = max(k for k in ctx if offsets[k][0] <= s_char)  # type: ignore[index]
+    end = min(k for k in ctx if offsets[k][1] >= e_char)  # type: ignore[index]
+    return start, max(start, end)
+
+
+class QA:
+    name = "qa"
+    prediction_suffix = ".json"
+    n_best = N_BEST
+    max_answer_length = MAX_ANSWER_LENGTH
+    null_threshold = NULL_SCORE_DIFF_THRESHOLD
+
+    def head(self, hidden_size: int, num_labels: int, dropout: float) -> nn.Module:
+        return SpanHead(hidden_size, num_labels)
+
+    def label_list(self, task: Task, examples: Sequence[QAExample]) -> list[str]:
+        return ["start", "end"]
+
+    def featurize(self, examples: Sequence[QAExample], tokenizer: Any, labels: list[str], max_length: int, doc_stride: int) -> list[Feature]:
+        room = max_length - tokenizer.num_special_tokens_to_add(pair=True) - doc_stride - 1
+        if room < 1:
+            raise ValueError(f"max_length {max_length} leaves no room for a question beside doc_stride {doc_stride}")
+        limit = min(MAX_QUERY_LENGTH, room)
+        feats: list[Feature] = []
+        for lo in range(0, len(examples), _CHUNK):
+            chunk = examples[lo : lo + _CHUNK]
+            enc = tokenizer(
+                _cut_questions([ex.question for ex in chunk], tokenizer, limit),
+                [ex.context for ex in chunk],
+                truncation="only_second",
+                max_length=max_length,
+                stride=doc_stride,
+                return_overflowing_tokens=True,
+                return_offsets_mapping=True,
+            )
+            for j, ids in enumerate(enc["input_ids"]):
+                i = lo + enc["overflow_to_sample_mapping"][j]
+                seq = enc.sequence_ids(j)
+                offsets = [tuple(o) if s == 1 else None for o, s in zip(enc["offset_mapping"][j], seq, strict=True)]
+                cls = ids.index(tokenizer.cls_token_id) if tokenizer.cls_token_id in ids else 0
+                start, end = _window_labels(examples[i], offsets, cls)
+                feats.append({"input_ids": ids, "offsets": offsets, "start": start, "end": end, "cls": cls, "ex": i, "len": len(ids)})
+        return feats
+
+    def collate(self, features: Sequence[Feature], pad_id: int) -> dict[str, torch.Tensor]:
+        ids = [f["input_ids"] for f in features]
+        return {
+            "input_ids": pad_sequences(ids, pad_id),
+            "attention_mask": attention_mask(ids),
+            "start_positions": torch.tensor([f["start"] for f in features], dtype=torch.long),
+            "end_positions": torch.tensor([f["end"] for f in features], dtype=torch.long),
+        }
+
+    def loss(self, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        logits = logits.float()
+        start = _span_loss(logits[..., 0], batch["start_positions"])
+        end = _span_loss(logits[..., 1], batch["end_positions"])
+        return (start + end) / 2
+
+    def outputs(self, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> list[Any]:
+        scores = logits.detach().float().cpu().numpy()
+        lengths = batch["attention_mask"].sum(-1).tolist()
+        return [(scores[i, :n, 0].copy(), scores[i, :n, 1].copy()) for i, n in enumerate(lengths)]
+
+    def decode(self, examples: Sequence[QAExample], features: Sequence[Feature], outputs: Sequence[Any], labels: list[str]) -> dict[str, QAPrediction]:
+        """Best span over every window of a question; SQuAD 2.0 sets may answer "" instead."""
+        allow_null = metric_variant(examples) == "squad_v2"
+        windows: dict[int, list[int]] = defaultdict(list)
+        for k, f in enumerate(features):
+            windows[f["ex"]].append(k)
+        out: dict[str, QAPrediction] = {}
+        for i, ex in enumerate(examples):
+            null = float("inf")
+            best, span = -float("inf"), (0, 0)
+            for k in windows.get(i, []):
+                start, end = (np.asarray(x, dtype=np.float32) for x in outputs[k])
+                offsets = features[k]["offsets"]
+                cls = features[k].get("cls", 0)
+                null = min(null, float(start[cls] + end[cls]))
+                score, candidate = self._best_span(start, end, offsets)
+                if score > best:
+                    best, span = score, candidate
+            text = ex.context[span[0] : span[1]].strip() if best > -float("inf") else ""
+            diff = null - best if best > -float("inf") else _NO_SPAN_DIFF
+            if allow_null and diff > self.null_threshold:
+                text = ""
+            out[ex.id] = QAPrediction(text, float(diff) if null < float("inf") else None)
+        return out
+
+    def _best_span(self, start: np.ndarray, end: np.ndarray, offsets: list[Any]) -> tuple[float, tuple[int, int]]:
+        """Highest start+end among the n-best starts and ends that form a valid context span."""
+        best, span = -float("inf"), (0, 0)
+        starts = np.argsort(start)[::-1][: self.n_best]
+        ends = np.argsort(end)[::-1][: self.n_best]
+        for s in starts.tolist():
+            if offsets[s] is None:
+                continue
+            for e in ends.tolist():
+                if offsets[e] is None or e < s or e - s + 1 > self.max_answer_length:
+                    continue
+                score = float(start[s] + end[e])
+                if score > best:
+                    best, span = score, (offsets[s][0], offsets[e][1])
+        return best, span
+
+    def score(self, examples: Sequence[QAExample], predictions: dict[str, Any], language: str) -> dict[str, float]:
+        if not examples:
+            return {}
+        variant = metric_variant(examples)
+        texts = {ex.id: answer_text(predictions[ex.id]) for ex in examples if ex.id in predictions}
+        if variant == "squad_v2":
+            return self._score_v2(examples, predictions, texts)
+        gold = {ex.id: [text for text, _ in ex.answers] for ex in examples}
+        raw = mlqa_scores(gold, texts, language) if variant == "mlqa" else squad_v1_scores(gold, texts)
+        return {"f1": raw["f1"], "exact_match": raw["exact_match"], "n": float(len(gold))}
+
+    def _score_v2(self, examples: Sequence[QAExample], predictions: dict[str, Any], texts: dict[str, str]) -> dict[str, float]:
+        qas = [{"id": ex.id, "answers": [{"text": text} for text, _ in ex.answers]} for ex in examples]
+        probs = {qid: getattr(predictions[qid], "na_prob", None) for qid in texts}
+        na_probs = probs if probs and all(p is not None for p in probs.values()) else None
+        raw = squad_v2_scores([{"paragraphs": [{"qas": qas}]}], texts, na_probs)
+        out = {"f1": raw["f1"], "exact_match": raw["exact"], "n": float(raw["total"])}
+        out.update({k: float(v) for k, v in raw.items() if k not in ("f1", "exact", "total")})
+        return out
+
+    def write_predictions(self, path: Path, examples: Sequence[QAExample], predictions: dict[str, Any]) -> None:
+        atomic_write_json(path, {ex.id: answer_text(predictions[ex.id]) for ex in examples})
+        if metric_variant(examples) == "squad_v2":
+            probs = {ex.id: getattr(predictions[ex.id], "na_prob", None) for ex in examples}
+            if all(p is not None for p in probs.values()):
+                atomic_write_json(_na_probs_path(path), probs)
+
+    def read_predictions(self, path: Path, examples: Sequence[QAExample]) -> dict[str, QAPrediction]:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise DataError(path, None, "a JSON object {question_id: answer_text}")
+        missing = [ex.id for ex in examples if ex.id not in data]
+        if missing:
+            raise DataError(path, None, f"an answer for every question; {len(missing)} missing, e.g. {missing[:3]}")
+        na_path = _na_probs_path(path)
+        probs = json.loads(na_path.read_text(encoding="utf-8")) if na_path.is_file() else {}
+        return {ex.id: QAPrediction(data[ex.id], probs.get(ex.id)) for ex in examples}
+
+
+def _na_probs_path(path: Path) -> Path:
+    path = Path(path)
+    return path.with_name(f"{path.stem}.na_probs.json")
+
+
+FORMAT = register_format(QA())

@@ -1,0 +1,191 @@
+"""Sequence tagging (UD-POS, PAN-X NER, CCG): one tag per word, predicted at the word's first subword.
+
+Words reach the tokenizer pre-split (``is_split_into_words``) and each with a leading space. That one
+space makes every tokenizer family treat each word as it treats a word inside running text:
+byte-level BPE (RoBERTa, GPT-2) needs it to produce ``Ġword`` pieces, SentencePiece turns it into the
+``▁`` it would prepend anyway, and WordPiece drops it. Only the first subword of each word carries a
+label (-100 elsewhere), so sub-word splitting cannot inflate the score (PAPER.md).
+
+Sentences longer than ``max_length`` are cut at the end. Words cut away, and words that tokenise to
+nothing (a lone zero-width character), still get a tag: ``O`` where the label set has it, else the
+tag predicted most often in the decoded set. Both are counted in the metrics (``truncated_words``,
+``empty_words``) so a silent fallback cannot hide in an F1.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from xstilts.data.schema import DataError, TaggingExample
+from xstilts.formats.base import Feature, attention_mask, pad_sequences, register_format
+from xstilts.formats.tagging_metric import read_tag_predictions, seqeval_scores, write_tag_predictions
+from xstilts.tasks.base import Task
+
+_CHUNK = 1000
+
+
+@dataclass
+class TagPrediction:
+    """One tag per word, and how many of them are fallbacks rather than model predictions."""
+
+    tags: list[str]
+    truncated: int = 0
+    empty: int = 0
+    #: word positions that got the fallback tag (filled in by decode)
+    fallback_at: list[int] = field(default_factory=list)
+
+
+def tags_of(prediction: TagPrediction | list[str]) -> list[str]:
+    return prediction.tags if isinstance(prediction, TagPrediction) else list(prediction)
+
+
+class TokenHead(nn.Module):
+    def __init__(self, hidden_size: int, num_labels: int, dropout: float) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(hidden_size, num_labels)
+
+    def forward(self, hidden: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.classifier(self.dropout(hidden))
+
+
+def _split_specials(ids: list[int], word_ids: list[int | None]) -> tuple[list[int], list[int], list[int]]:
+    """Leading specials, content, trailing specials of a single-sequence encoding."""
+    content = [k for k, w in enumerate(word_ids) if w is not None]
+    if not content:
+        return ids, [], []
+    first, last = content[0], content[-1]
+    return ids[:first], list(range(first, last + 1)), ids[last + 1 :]
+
+
+class Tagging:
+    name = "tagging"
+    prediction_suffix = ".txt"
+
+    def head(self, hidden_size: int, num_labels: int, dropout: float) -> nn.Module:
+        return TokenHead(hidden_size, num_labels, dropout)
+
+    def label_list(self, task: Task, examples: Sequence[TaggingExample]) -> list[str]:
+        if task.labels is not None:
+            return list(task.labels)
+        return sorted({tag for ex in examples for tag in ex.tags or ()})
+
+    def featurize(self, examples: Sequence[TaggingExample], tokenizer: Any, labels: list[str], max_length: int, doc_stride: int) -> list[Feature]:
+        """Tokenise whole sentences, then cut the content (never the special tokens) to ``max_length``.
+
+        Cutting here rather than in the tokenizer tells us exactly which words were lost.
+        """
+        index = {name: i for i, name in enumerate(labels)}
+        feats: list[Feature] = []
+        for lo in range(0, len(examples), _CHUNK):
+            chunk = examples[lo : lo + _CHUNK]
+            enc = tokenizer([[" " + w for w in ex.tokens] for ex in chunk], is_split_into_words=True)
+            for j, ex in enumerate(chunk):
+                ids, words = enc["input_ids"][j], enc.word_ids(j)
+                head, content, tail = _split_specials(ids, words)
+                content = content[: max(0, max_length - len(head) - len(tail))]
+                seen: set[int] = set()
+                word_ids, label_ids = [-1] * len(head), [-100] * len(head)
+                for k in content:
+                    w = words[k]
+                    first = w not in seen
+                    seen.add(w)
+                    word_ids.append(w if first else -1)
+                    tag = ex.tags[w] if ex.tags is not None and first else None
+                    label_ids.append(index.get(tag, -100) if tag is not None else -100)
+                word_ids += [-1] * len(tail)
+                label_ids += [-100] * len(tail)
+                input_ids = head + [ids[k] for k in content] + tail
+                last = max(seen) if seen else -1
+                lost = len({w for w in words if w is not None and w > last})
+                feats.append({"input_ids": input_ids, "labels": label_ids, "word_ids": word_ids, "truncated": lost, "ex": lo + j, "len": len(input_ids)})
+        return feats
+
+    def collate(self, features: Sequence[Feature], pad_id: int) -> dict[str, torch.Tensor]:
+        ids = [f["input_ids"] for f in features]
+        return {
+            "input_ids": pad_sequences(ids, pad_id),
+            "attention_mask": attention_mask(ids),
+            "labels": pad_sequences([f["labels"] for f in features], -100),
+        }
+
+    def loss(self, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        target = batch["labels"]
+        total = nn.functional.cross_entropy(logits.float().flatten(0, 1), target.flatten(), ignore_index=-100, reduction="sum")
+        return total / (target != -100).sum().clamp(min=1)
+
+    def outputs(self, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> list[Any]:
+        best = logits.float().argmax(-1).cpu()
+        lengths = batch["attention_mask"].sum(-1).tolist()
+        return [best[i, :n].tolist() for i, n in enumerate(lengths)]
+
+    def decode(self, examples: Sequence[TaggingExample], features: Sequence[Feature], outputs: Sequence[Any], labels: list[str]) -> dict[str, TagPrediction]:
+        """One tag per word from its first subword; words without one get the fallback tag."""
+        per_word: dict[int, dict[int, str]] = {}
+        truncated: dict[int, int] = {}
+        for f, out in zip(features, outputs, strict=True):
+            tags = per_word.setdefault(f["ex"], {})
+            for w, label in zip(f["word_ids"], out, strict=True):
+                if w >= 0:
+                    tags[w] = labels[label]
+            truncated[f["ex"]] = truncated.get(f["ex"], 0) + int(f.get("truncated", 0))
+        fallback = self._fallback(labels, per_word)
+        preds: dict[str, TagPrediction] = {}
+        for i, ex in enumerate(examples):
+            tags = per_word.get(i, {})
+            missing = [w for w in range(len(ex.tokens)) if w not in tags]
+            n_truncated = truncated.get(i, 0)
+            preds[ex.id] = TagPrediction(
+                tags=[tags.get(w, fallback) for w in range(len(ex.tokens))],
+                truncated=n_truncated,
+                empty=len(missing) - n_truncated,
+                fallback_at=missing,
+            )
+        return preds
+
+    @staticmethod
+    def _fallback(labels: list[str], per_word: dict[int, dict[int, str]]) -> str:
+        """``O`` if it is a label, else the tag predicted most often (a proxy for the majority class)."""
+        if "O" in labels:
+            return "O"
+        counts = Counter(tag for tags in per_word.values() for tag in tags.values())
+        if not counts:
+            return labels[0]
+        return max(labels, key=lambda lab: counts.get(lab, 0))
+
+    def score(self, examples: Sequence[TaggingExample], predictions: dict[str, Any], language: str) -> dict[str, float]:
+        scored = [ex for ex in examples if ex.tags is not None]
+        if not scored:
+            return {}
+        missing = [ex.id for ex in scored if ex.id not in predictions]
+        if missing:
+            raise ValueError(f"{len(missing)} sentences have no prediction, e.g. {missing[:3]}")
+        gold = [list(ex.tags or ()) for ex in scored]
+        pred = [tags_of(predictions[ex.id]) for ex in scored]
+        out = seqeval_scores(gold, pred)
+        out["n"] = float(len(scored))
+        out["truncated_words"] = float(sum(getattr(predictions[ex.id], "truncated", 0) for ex in scored))
+        out["empty_words"] = float(sum(getattr(predictions[ex.id], "empty", 0) for ex in scored))
+        return out
+
+    def write_predictions(self, path: Path, examples: Sequence[TaggingExample], predictions: dict[str, Any]) -> None:
+        write_tag_predictions(path, [tags_of(predictions[ex.id]) for ex in examples])
+
+    def read_predictions(self, path: Path, examples: Sequence[TaggingExample]) -> dict[str, TagPrediction]:
+        sentences = read_tag_predictions(path)
+        if len(sentences) != len(examples):
+            raise DataError(path, None, f"{len(examples)} sentences of tags, found {len(sentences)}")
+        for no, (ex, tags) in enumerate(zip(examples, sentences, strict=True), start=1):
+            if len(tags) != len(ex.tokens):
+                raise DataError(path, None, f"sentence {no} ({ex.id}): {len(ex.tokens)} tags, found {len(tags)}")
+        return {ex.id: TagPrediction(tags) for ex, tags in zip(examples, sentences, strict=True)}
+
+
+FORMAT = register_format(Tagging())
