@@ -60,6 +60,8 @@ class TrainConfig(_Strict):
     #: ``auto`` picks bf16 where the hardware has it, fp16 with loss scaling on older GPUs, else fp32
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     dropout: float | None = None
+    #: keep the word-embedding matrix fixed (a speed/zero-shot trade-off; off by default, as in the paper)
+    freeze_embeddings: bool = False
     group_by_length: bool = True
     device: str = "auto"
     #: multi-task sampling: proportional, capped (proportional to min(size, cap)) or temperature
@@ -85,6 +87,8 @@ class RetrievalConfig(_Strict):
     max_length: int = 128
     k: int = 4
     backend: Literal["auto", "faiss", "torch"] = "auto"
+    #: also score every hidden layer (one forward pass) into ``slices["layer"]``; ``layer`` stays the reported one
+    sweep: bool = False
 
 
 class IntermediateConfig(_Strict):

@@ -102,6 +102,8 @@ def train_run(task_names: Sequence[str], cfg: RunConfig, out: Path, init: Path |
     tokenizer = load_tokenizer(model_path, revision, cfg.model.trust_remote_code)
     encoder = load_encoder(model_path, revision, cfg.model.trust_remote_code, cfg.train.dropout)
     model = MultiTaskModel(encoder)
+    if cfg.train.freeze_embeddings:
+        encoder.get_input_embeddings().weight.requires_grad_(False)
     dropout = cfg.train.dropout if cfg.train.dropout is not None else float(getattr(encoder.config, "hidden_dropout_prob", 0.1))
     rng = random.Random(cfg.seed)
 
