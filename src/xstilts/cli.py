@@ -34,7 +34,7 @@ LangOpt = Annotated[str | None, typer.Option("--languages", help="Comma-separate
 
 @app.callback()
 def main_callback(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks")] = False) -> None:
-    STATE["debug"] = debug
+    STATE["debug"] = STATE["debug"] or debug
 
 
 def user_config(config: Path | None, overrides: list[str] | None, model: str | None = None, data_dir: str | None = None) -> dict[str, Any]:
@@ -279,6 +279,179 @@ def print_plan(stages: list[Any]) -> None:
     out_console.print(f"{len(stages)} stages ({summary})" + (f"; ≥ {sum(known) / 3600:.1f} h of training left at measured throughput" if known else ""))
 
 
+# --------------------------------------------------------------------------- results, reports, claims, export
+
+export_app = typer.Typer(no_args_is_help=True, help="Predictions in other layouts (XTREME submissions).")
+app.add_typer(export_app, name="export")
+data_app = typer.Typer(no_args_is_help=True, help="Look at task data: sizes per language and split.")
+app.add_typer(data_app, name="data")
+RunDirArg = Annotated[Path, typer.Argument(help="Folder of runs (RUN_DIR/<run-id>/result.json)")]
+ModelFilter = Annotated[str | None, typer.Option("--model", help="Model to report (default: the one with most runs)")]
+
+
+def frame_table(frame: Any, title: str) -> Table:
+    table = Table(title=title)
+    for i, col in enumerate(frame.columns):
+        table.add_column(str(col), no_wrap=i == 0)
+    for row in frame.itertuples(index=False):
+        table.add_row(*("" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v)) for v in row))
+    return table
+
+
+@app.command("results")
+def results_cmd(
+    run_dir: RunDirArg,
+    task: Annotated[str | None, typer.Option("--task")] = None,
+    intermediate: Annotated[str | None, typer.Option("--intermediate")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="train, transfer, evaluate or retrieval")] = None,
+    seed: Annotated[int | None, typer.Option("--seed")] = None,
+    language: Annotated[str | None, typer.Option("--language", help="A language, or 'average'")] = None,
+    metric: Annotated[str | None, typer.Option("--metric")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+) -> None:
+    """Query finished runs: one row per (run, language, metric), through the SQLite index."""
+    from xstilts.experiment.store import query
+
+    if fmt not in ("table", "csv", "json"):
+        raise ConfigError(f"--format {fmt}: table, csv or json")
+    frame = query(run_dir, task=task, intermediate=intermediate, kind=kind, seed=seed, language=language, metric=metric)
+    if fmt == "csv":
+        sys.stdout.write(frame.to_csv(index=False))
+    elif fmt == "json":
+        print(json.dumps(frame.to_dict(orient="records"), indent=2, ensure_ascii=False))
+    else:
+        cols = ["run_id", "kind", "task", "intermediate", "seed", "language", "metric", "value"]
+        out_console.print(frame_table(frame[cols], f"{run_dir}: {frame['run_id'].nunique()} runs, {len(frame)} values"))
+
+
+@app.command("report")
+def report_cmd(run_dir: RunDirArg, model: ModelFilter = None) -> None:
+    """XTREME score, transfer matrix, deltas, plots; Markdown/HTML/CSV/LaTeX in RUN_DIR/report/."""
+    from xstilts.report import tables
+    from xstilts.report.render import write_report
+
+    report = tables.build_report(run_dir, model)
+    if report.scores.runs.empty:
+        raise ConfigError(f"{run_dir}: no evaluation runs (transfer, retrieval or evaluate) to report")
+    written = write_report(report)
+    out_console.print(frame_table(tables.xtreme_cells(report.xtreme), f"XTREME score by intermediate task ({report.scores.model})"))
+    for line in tables.xtreme_notes(report.xtreme):
+        out_console.print(f"  {line}", highlight=False)
+    out_console.print(frame_table(tables.score_cells(report.matrix), "Task score: mean ± std over seeds (seeds)"))
+    out_console.print(frame_table(tables.delta_cells(report.matrix), "Change vs none: mean ± std of paired per-seed deltas (pairs)"))
+    if not report.best.table.empty:
+        out_console.print(frame_table(tables.best_cells(report.best), "Best intermediate task per target"))
+        for line in tables.best_summary(report.best):
+            out_console.print(f"  {line}")
+    for note in report.scores.notes:
+        out_console.print(f"[yellow]note[/yellow]: {note}", highlight=False)
+    for path in written.values():
+        print(path)
+
+
+@app.command("claims")
+def claims_cmd(
+    claims: Annotated[str, typer.Argument(help="A bundled claim file (phang2020) or a YAML path")],
+    run_dir: RunDirArg,
+    model: ModelFilter = None,
+    samples: Annotated[int | None, typer.Option("--bootstrap-samples", help="Resamples (0: seeds only)")] = None,
+) -> None:
+    """Verdicts (supported / refuted / inconclusive) with effect, 95% CI and p-values."""
+    import pandas as pd
+
+    from xstilts.claims import load_claims
+    from xstilts.report.claims import check_claims, summary_rows, write_claims
+
+    claim_set = load_claims(claims)
+    results = check_claims(claim_set, run_dir, model, samples)
+    n = claim_set.bootstrap_samples if samples is None else samples
+    out_console.print(frame_table(pd.DataFrame(summary_rows(results, n, why=False)), f"claims {claim_set.name} on {run_dir}"))
+    colour = {"supported": "green", "refuted": "red", "inconclusive": "yellow"}
+    for r in results:
+        out_console.print(f"[{colour[r.verdict]}]{r.id}[/]: {r.reason}", highlight=False)
+    for path in write_claims(claim_set, results, run_dir).values():
+        print(path)
+
+
+@export_app.command("xtreme")
+def export_xtreme_cmd(
+    run_dir: RunDirArg,
+    out_dir: Annotated[Path, typer.Argument(help="Where <task>/test-<lang>.{tsv,json} go")],
+    intermediate: Annotated[str, typer.Option("--intermediate", help="Which intermediate setting ('none': the baseline)")] = "none",
+    seed: Annotated[int | None, typer.Option("--seed", help="Which seed (default: the lowest shared by every task)")] = None,
+    model: Annotated[str | None, typer.Option("--model")] = None,
+) -> None:
+    """One system's test predictions in the XTREME submission layout."""
+    from xstilts.report.export import export_xtreme
+
+    export = export_xtreme(run_dir, out_dir, intermediate, seed, model)
+    out_console.print(f"{export.model}, intermediate {export.intermediate}, seed {export.seed}: "
+                      f"{sum(map(len, export.files.values()))} files for {len(export.files)} tasks in {export.out_dir}")  # fmt: skip
+    for note in export.notes:
+        out_console.print(f"[yellow]note[/yellow]: {note}", highlight=False)
+
+
+@app.command("score")
+def score_cmd(
+    task: Annotated[str, typer.Argument(help="Task whose gold the predictions are scored against")],
+    predictions: Annotated[Path, typer.Option("--predictions", help="Predictions file in the task's format")],
+    language: Annotated[str, typer.Option("--language")],
+    data_dir: DataDir = None,
+    split: Annotated[str | None, typer.Option("--split", help="Split (default: the task's evaluation split)")] = None,
+) -> None:
+    """Score a predictions file against gold; JSON on stdout."""
+    from xstilts.data.load import load_split
+    from xstilts.data.schema import DataError, ParallelCorpus, has_gold
+    from xstilts.formats.base import get_format
+    from xstilts.report.xtreme import language_score
+    from xstilts.tasks.registry import get_task
+
+    target = get_task(task)
+    if language not in target.languages:
+        raise ConfigError(f"--language {language}: one of {', '.join(target.languages)}")
+    split = split or target.eval_split
+    loaded = load_split(target, language, split, data_dir)
+    fmt = get_format(target.format)
+    if not predictions.is_file():
+        raise FileNotFoundError(f"{predictions}: no such predictions file")
+    preds = fmt.read_predictions(predictions, loaded.examples)
+    gold = [ex for ex in loaded.examples if isinstance(ex, ParallelCorpus) or has_gold(ex)]
+    if not gold:
+        raise DataError(loaded.source, None, f"gold labels: {task} {language}/{split} has none")
+    metrics = fmt.score(gold, preds, language)
+    out = {"task": target.name, "language": language, "split": split, "metrics": metrics, "task_score_contribution": language_score(target, metrics)}
+    print(json.dumps(out, indent=2, ensure_ascii=False))
+
+
+@data_app.command("stats")
+def data_stats_cmd(
+    task: Annotated[str, typer.Argument(help="Task name")],
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Examples, sentences and tokens (whitespace; words for tagging; pairs for retrieval) per language and split."""
+    from xstilts.data.schema import DataError
+    from xstilts.data.stats import as_dicts, task_stats
+    from xstilts.tasks.registry import get_task
+
+    target = get_task(task)
+    rows, problems = task_stats(target, data_dir)
+    if not rows:
+        where = data_dir or ("the package" if target.builtin_root else "the hub")
+        raise DataError(where, None, f"{task} data for any language/split" + (f" ({problems[0]})" if problems else ""))
+    if as_json:
+        print(json.dumps({"task": target.name, "splits": as_dicts(rows), "problems": problems}, indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"{target.name} data")
+    for col in ("language", "split", "examples", "labeled", "sentences", "tokens"):
+        table.add_column(col, justify="left" if col in ("language", "split") else "right")
+    for r in rows:
+        table.add_row(r.language, r.split, str(r.examples), str(r.labeled), str(r.sentences), str(r.tokens))
+    out_console.print(table)
+    for problem in problems:
+        print(f"xstilts: warning: {problem}", file=sys.stderr)
+
+
 def main() -> None:
     """Entry point: run the app, turning known errors into one stderr line and an exit code."""
     from xstilts.data.schema import DataError
@@ -309,3 +482,7 @@ def main() -> None:
             raise
         print(f"xstilts: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
