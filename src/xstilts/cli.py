@@ -292,7 +292,7 @@ ModelFilter = Annotated[str | None, typer.Option("--model", help="Model to repor
 def frame_table(frame: Any, title: str) -> Table:
     table = Table(title=title)
     for i, col in enumerate(frame.columns):
-        table.add_column(str(col), no_wrap=i == 0)
+        table.add_column(str(col), no_wrap=i == 0, overflow="fold")
     for row in frame.itertuples(index=False):
         table.add_row(*("" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v)) for v in row))
     return table
@@ -320,7 +320,7 @@ def results_cmd(
     elif fmt == "json":
         print(json.dumps(frame.to_dict(orient="records"), indent=2, ensure_ascii=False))
     else:
-        cols = ["run_id", "kind", "task", "intermediate", "seed", "language", "metric", "value"]
+        cols = ["run_id", "task", "intermediate", "seed", "language", "metric", "value"]
         out_console.print(frame_table(frame[cols], f"{run_dir}: {frame['run_id'].nunique()} runs, {len(frame)} values"))
 
 
@@ -338,7 +338,9 @@ def report_cmd(run_dir: RunDirArg, model: ModelFilter = None) -> None:
     for line in tables.xtreme_notes(report.xtreme):
         out_console.print(f"  {line}", highlight=False)
     out_console.print(frame_table(tables.score_cells(report.matrix), "Task score: mean ± std over seeds (seeds)"))
-    out_console.print(frame_table(tables.delta_cells(report.matrix), "Change vs none: mean ± std of paired per-seed deltas (pairs)"))
+    deltas = tables.delta_cells(report.matrix)
+    if len(deltas) and len(deltas.columns) > 1:
+        out_console.print(frame_table(deltas, "Change vs none: mean ± std of paired per-seed deltas (pairs)"))
     if not report.best.table.empty:
         out_console.print(frame_table(tables.best_cells(report.best), "Best intermediate task per target"))
         for line in tables.best_summary(report.best):
@@ -368,7 +370,7 @@ def claims_cmd(
     out_console.print(frame_table(pd.DataFrame(summary_rows(results, n, why=False)), f"claims {claim_set.name} on {run_dir}"))
     colour = {"supported": "green", "refuted": "red", "inconclusive": "yellow"}
     for r in results:
-        out_console.print(f"[{colour[r.verdict]}]{r.id}[/]: {r.reason}", highlight=False)
+        out_console.print(f"{r.id} [{colour[r.verdict]}]{r.verdict}[/]: {r.reason}", highlight=False)
     for path in write_claims(claim_set, results, run_dir).values():
         print(path)
 
@@ -409,11 +411,11 @@ def score_cmd(
     target = get_task(task)
     if language not in target.languages:
         raise ConfigError(f"--language {language}: one of {', '.join(target.languages)}")
+    if not predictions.is_file():
+        raise FileNotFoundError(f"{predictions}: no such predictions file")
     split = split or target.eval_split
     loaded = load_split(target, language, split, data_dir)
     fmt = get_format(target.format)
-    if not predictions.is_file():
-        raise FileNotFoundError(f"{predictions}: no such predictions file")
     preds = fmt.read_predictions(predictions, loaded.examples)
     gold = [ex for ex in loaded.examples if isinstance(ex, ParallelCorpus) or has_gold(ex)]
     if not gold:

@@ -97,6 +97,13 @@ def _letter_index(key: Any, labels: list[str], path: object, line: int | None) -
 def choice_example(row: Mapping[str, Any], path: object, line: int | None, default_id: str) -> MultipleChoiceExample:
     """One multiple-choice row in any of the supported layouts (see the module docstring)."""
     meta: dict[str, Any] = {}
+    if isinstance(row.get("choices"), list) and "context" in row:
+        # the generic JSONL layout: context, question (optional), choices as a list, label as an index
+        choices = [str(c) for c in row["choices"]]
+        if not choices:
+            raise DataError(path, line, "choices as a non-empty list")
+        label = _choice_index(row.get("label"), len(choices), path, line)
+        return MultipleChoiceExample(str(row.get("id") or default_id), str(row["context"]), str(row.get("question") or ""), choices, label, meta)
     if "choices" in row or isinstance(row.get("question"), Mapping):
         # CommonsenseQA: the hub's flat layout or the release's nested {stem, choices: [{label, text}]}
         q = row["question"]

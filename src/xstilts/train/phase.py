@@ -95,12 +95,12 @@ def train_run(task_names: Sequence[str], cfg: RunConfig, out: Path, init: Path |
     if is_finished(run_dir):
         return read_result(run_dir)
 
-    seed_everything(cfg.seed)
     start = time.perf_counter()
     model_path = str(run_encoder_path(init)) if init is not None else resolve_model_path(cfg.model.name)
     revision = cfg.model.revision if init is None else None
     tokenizer = load_tokenizer(model_path, revision, cfg.model.trust_remote_code)
     encoder = load_encoder(model_path, revision, cfg.model.trust_remote_code, cfg.train.dropout)
+    seed_everything(cfg.seed)  # after loading: building a model on first use must not shift the seed
     model = MultiTaskModel(encoder)
     if cfg.train.freeze_embeddings:
         encoder.get_input_embeddings().weight.requires_grad_(False)

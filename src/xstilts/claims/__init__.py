@@ -1,0 +1,89 @@
+"""Bundled claim files: a paper's statements written as comparisons a grid of runs can check.
+
+A claim names what it compares (intermediate task, target task(s), baseline) and, where the paper
+gives one, a size (``at_least``). ``xstilts claims CLAIMS RUN_DIR`` turns each into a verdict.
+
+Example:
+    >>> from xstilts.claims import load_claims
+    >>> [c.id for c in load_claims("phang2020").claims][:2]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from xstilts.config import ConfigError, load_yaml
+
+CLAIMS_DIR = Path(__file__).parent
+ClaimType = Literal["improves", "improves_mean", "best_per_target_gain", "top_k"]
+
+
+class Claim(BaseModel):
+    """One checkable statement.
+
+    ``intermediate``: a task name, a list, ``all`` (every intermediate in the runs), ``single``
+    (all but multi-task mixtures) or ``multitask`` (the run named so, else the one mixture ``a+b+...``). ``target``: a task name, a list,
+    ``all``, ``xtreme`` (the nine) or an XTREME group (``classification``, ``structured``, ``qa``,
+    ``retrieval``). ``at_least``: the effect size in points the paper states, if any.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    text: str
+    type: ClaimType
+    intermediate: str | list[str] | None = None
+    target: str | list[str] = "all"
+    baseline: str = "none"
+    metric: Literal["task_score"] = "task_score"
+    at_least: float | None = None
+    k: int | None = None
+    expected: list[str] | None = None
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> Claim:
+        if self.type in ("improves", "improves_mean") and not self.intermediate:
+            raise ValueError(f"claim {self.id}: type {self.type} needs 'intermediate'")
+        if self.type == "top_k" and (not self.k or not self.expected or len(self.expected) != self.k):
+            raise ValueError(f"claim {self.id}: top_k needs k and a list 'expected' of k intermediate tasks")
+        return self
+
+
+class ClaimSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    bootstrap_samples: int = 1000
+    bootstrap_seed: int = 0
+    alpha: float = 0.05
+    claims: list[Claim]
+
+
+def claim_names() -> list[str]:
+    return sorted(p.stem for p in CLAIMS_DIR.glob("*.yaml"))
+
+
+def claims_path(name_or_path: str | Path) -> Path:
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return path
+    bundled = CLAIMS_DIR / f"{name_or_path}.yaml"
+    if bundled.is_file():
+        return bundled
+    raise ConfigError(f"{name_or_path}: not a bundled claim file ({', '.join(claim_names())}) or a YAML file")
+
+
+def load_claims(name_or_path: str | Path) -> ClaimSet:
+    path = claims_path(name_or_path)
+    raw = load_yaml(path)
+    try:
+        return ClaimSet.model_validate(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise ConfigError(f"{path}:1: {where}: {first['msg']}") from None

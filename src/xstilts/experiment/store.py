@@ -1,0 +1,227 @@
+"""An SQLite index over a run folder's ``result.json`` files, so a grid of hundreds of runs is one query.
+
+The JSON files stay the source of truth: the index only mirrors them and can be deleted at any time.
+``index`` updates it incrementally (a run whose file changed size or mtime is re-read, a run whose
+folder vanished is dropped) inside one ``BEGIN IMMEDIATE`` transaction, so two processes indexing the
+same folder at once take turns instead of interleaving half-updates.
+
+Example:
+    >>> from xstilts.experiment.store import query
+    >>> query("runs", task="xnli", metric="accuracy", language="average")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from xstilts.experiment.results import RESULT_FILE
+
+INDEX_FILE = "index.sqlite"
+#: bump when the tables change: an index with another version is rebuilt from the JSON files
+INDEX_VERSION = 1
+AVERAGE = "average"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, kind TEXT, task TEXT, intermediate TEXT, model TEXT, seed INTEGER,
+    created TEXT, path TEXT UNIQUE, eval_split TEXT, data_dir TEXT, max_examples INTEGER,
+    parent_run TEXT, git_commit TEXT, mtime_ns INTEGER, size INTEGER
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    run_id TEXT, language TEXT, metric TEXT, value REAL, PRIMARY KEY (run_id, language, metric)
+);
+CREATE TABLE IF NOT EXISTS predictions (
+    run_id TEXT, language TEXT, path TEXT, PRIMARY KEY (run_id, language)
+);
+CREATE TABLE IF NOT EXISTS problems (path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, error TEXT);
+CREATE INDEX IF NOT EXISTS runs_by_task ON runs (task, intermediate, seed);
+"""
+
+RUN_COLUMNS = ("run_id", "kind", "task", "intermediate", "model", "seed", "created", "path", "eval_split", "data_dir", "max_examples")
+_SPLIT_NOTE = re.compile(r"^split ([^;\s]+)")
+
+
+def result_files(run_dir: Path) -> Iterator[Path]:
+    """``RUN_DIR/<run-id>/result.json``; hidden folders (half-written runs, temp dirs) are skipped."""
+    for child in sorted(Path(run_dir).iterdir()):
+        if child.is_dir() and not child.name.startswith(".") and (child / RESULT_FILE).is_file():
+            yield child / RESULT_FILE
+
+
+def eval_split(raw: dict[str, Any]) -> str | None:
+    """The split a run was scored on: its first note says ``split X``; else its config."""
+    for note in raw.get("notes") or []:
+        match = _SPLIT_NOTE.match(str(note))
+        if match:
+            return match[1]
+    return ((raw.get("config") or {}).get("data") or {}).get("eval_split")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(path, timeout=60, isolation_level=None)
+    con.execute("PRAGMA busy_timeout = 60000")
+    return con
+
+
+def _ensure_schema(con: sqlite3.Connection) -> None:
+    """Create the tables; an index written by another layout is emptied and rebuilt."""
+    version = con.execute("PRAGMA user_version").fetchone()[0]
+    if version not in (0, INDEX_VERSION):
+        for table in ("runs", "metrics", "predictions", "problems"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            con.execute(statement)  # not executescript: that would commit the open transaction
+    con.execute(f"PRAGMA user_version = {INDEX_VERSION}")
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+def _insert_run(con: sqlite3.Connection, raw: dict[str, Any], rel: str, mtime_ns: int, size: int) -> None:
+    rid = raw["run_id"]
+    cfg = raw.get("config") or {}
+    parent = raw.get("parent") or {}
+    con.execute(
+        "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            rid, raw["kind"], raw["task"], raw.get("intermediate"), raw.get("model"), raw.get("seed"), raw.get("created"),
+            rel, eval_split(raw), (cfg.get("data") or {}).get("data_dir"), (cfg.get("eval") or {}).get("max_examples"),
+            parent.get("run_id"), raw.get("git_commit"), mtime_ns, size,
+        ),
+    )  # fmt: skip
+    rows = [(rid, lang, key, _finite(v)) for lang, m in (raw.get("metrics") or {}).items() for key, v in m.items()]
+    rows += [(rid, AVERAGE, key, _finite(v)) for key, v in (raw.get("average") or {}).items()]
+    con.executemany("INSERT OR REPLACE INTO metrics VALUES (?,?,?,?)", rows)
+    preds = [(rid, lang, p) for lang, p in (raw.get("predictions") or {}).items()]
+    con.executemany("INSERT OR REPLACE INTO predictions VALUES (?,?,?)", preds)
+
+
+def _drop(con: sqlite3.Connection, rel: str) -> None:
+    row = con.execute("SELECT run_id FROM runs WHERE path = ?", (rel,)).fetchone()
+    if row:
+        for table in ("runs", "metrics", "predictions"):
+            con.execute(f"DELETE FROM {table} WHERE run_id = ?", (row[0],))
+
+
+def index(run_dir: Path | str) -> Path:
+    """Bring ``RUN_DIR/index.sqlite`` up to date with the run folders; returns its path.
+
+    Unreadable result files are recorded in the ``problems`` table (and skipped) rather than
+    failing the whole index: one broken run should not hide a grid.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"{run_dir}: a folder of runs (RUN_DIR/<run-id>/{RESULT_FILE})")
+    db = run_dir / INDEX_FILE
+    with closing(_connect(db)) as con:
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            _ensure_schema(con)
+            known = {p: (m, s) for p, m, s in con.execute("SELECT path, mtime_ns, size FROM runs")}
+            bad = {p: (m, s) for p, m, s in con.execute("SELECT path, mtime_ns, size FROM problems")}
+            files = {file.parent.name: file for file in result_files(run_dir)}
+            for rel in (set(known) | set(bad)) - set(files):  # removed folders first, so a copy can take over
+                _drop(con, rel)
+                con.execute("DELETE FROM problems WHERE path = ?", (rel,))
+            for rel, file in files.items():
+                try:
+                    st = file.stat()
+                except OSError:  # removed since the listing: the next index drops it
+                    continue
+                stamp = (st.st_mtime_ns, st.st_size)
+                if known.get(rel) == stamp or bad.get(rel) == stamp:
+                    continue
+                _drop(con, rel)
+                con.execute("DELETE FROM problems WHERE path = ?", (rel,))
+                try:
+                    raw = json.loads(file.read_text(encoding="utf-8"))
+                    other = con.execute("SELECT path FROM runs WHERE run_id = ?", (raw["run_id"],)).fetchone()
+                    if other and other[0] != rel:  # stamp -1: retried next time, in case the other folder goes
+                        msg = f"run id {raw['run_id']} is already indexed from {other[0]} (a copied run folder?)"
+                        con.execute("INSERT OR REPLACE INTO problems VALUES (?,?,?,?)", (rel, -1, -1, msg))
+                        continue
+                    _insert_run(con, raw, rel, *stamp)
+                except (OSError, ValueError, KeyError, TypeError) as exc:
+                    con.execute("INSERT OR REPLACE INTO problems VALUES (?,?,?,?)", (rel, *stamp, f"{type(exc).__name__}: {exc}"))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return db
+
+
+def problems(run_dir: Path | str) -> dict[str, str]:
+    """Run folders whose result file could not be read, with the reason."""
+    with closing(_connect(index(run_dir))) as con:
+        return dict(con.execute("SELECT path, error FROM problems ORDER BY path"))
+
+
+def _where(filters: dict[str, Any]) -> tuple[str, list[Any]]:
+    clauses, args = [], []
+    for column, value in filters.items():
+        if value is None:
+            continue
+        clauses.append(f"{column} = ?")
+        args.append(value)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+def runs(run_dir: Path | str, **filters: Any) -> pd.DataFrame:
+    """One row per indexed run (columns ``RUN_COLUMNS``), filtered by equality on any of them."""
+    db = index(run_dir)
+    where, args = _where({f"r.{k}": v for k, v in filters.items()})
+    cols = ", ".join(f"r.{c}" for c in RUN_COLUMNS)
+    with closing(_connect(db)) as con:
+        return pd.read_sql_query(f"SELECT {cols} FROM runs r{where} ORDER BY r.task, r.intermediate, r.seed, r.run_id", con, params=args)
+
+
+def query(
+    run_dir: Path | str,
+    task: str | None = None,
+    intermediate: str | None = None,
+    kind: str | None = None,
+    seed: int | None = None,
+    language: str | None = None,
+    metric: str | None = None,
+) -> pd.DataFrame:
+    """Metric values in long form: one row per (run, language, metric), ``average`` included.
+
+    Columns: run_id, kind, task, intermediate, model, seed, created, language, metric, value, path.
+    """
+    db = index(run_dir)
+    where, args = _where(
+        {"r.task": task, "r.intermediate": intermediate, "r.kind": kind, "r.seed": seed, "m.language": language, "m.metric": metric}
+    )
+    sql = (
+        "SELECT r.run_id, r.kind, r.task, r.intermediate, r.model, r.seed, r.created, m.language, m.metric, m.value, r.path "
+        f"FROM runs r JOIN metrics m ON m.run_id = r.run_id{where} "
+        "ORDER BY r.task, r.intermediate, r.seed, r.run_id, m.language = 'average', m.language, m.metric"
+    )
+    with closing(_connect(db)) as con:
+        return pd.read_sql_query(sql, con, params=args)
+
+
+def prediction_paths(run_dir: Path | str, run_id: str) -> dict[str, Path]:
+    """A run's prediction files by language, as absolute paths."""
+    db = index(run_dir)
+    with closing(_connect(db)) as con:
+        row = con.execute("SELECT path FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no run {run_id!r} in {run_dir}")
+        langs = con.execute("SELECT language, path FROM predictions WHERE run_id = ? ORDER BY language", (run_id,))
+        return {lang: Path(run_dir) / row[0] / rel for lang, rel in langs}

@@ -1,0 +1,144 @@
+"""Writing the report: Markdown, HTML, CSV, LaTeX and PNG files in ``RUN_DIR/report/``.
+
+Every file is written atomically (temp file + rename), so a reader never sees half a report and a
+crash leaves the previous one intact.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from xstilts.paths import atomic_write_bytes, atomic_write_text
+from xstilts.report import plots
+from xstilts.report.tables import (
+    Report,
+    best_cells,
+    best_summary,
+    delta_cells,
+    score_cells,
+    xtreme_cells,
+    xtreme_notes,
+)
+
+REPORT_DIR = "report"
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A GitHub-style table (no ``tabulate`` dependency); pipes inside cells are escaped."""
+    if frame.empty:
+        return "_(none)_\n"
+
+    def cell(v: object) -> str:
+        return str(v).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(c) for c in frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+_LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+          "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "±": r"$\pm$", "–": "--"}
+
+
+def _latex_escape(text: str) -> str:
+    return "".join(_LATEX.get(ch, ch) for ch in text)
+
+
+def latex_table(frame: pd.DataFrame, caption: str) -> str:
+    """A booktabs tabular; written by hand so it needs neither jinja2 nor pandas' Styler."""
+    cols = "l" + "r" * (len(frame.columns) - 1)
+    out = [r"\begin{table}[t]", r"\centering", rf"\begin{{tabular}}{{{cols}}}", r"\toprule"]
+    out.append(" & ".join(_latex_escape(str(c)) for c in frame.columns) + r" \\")
+    out.append(r"\midrule")
+    out += [" & ".join(_latex_escape(str(v)) for v in row) + r" \\" for row in frame.itertuples(index=False)]
+    out += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{_latex_escape(caption)}}}", r"\end{table}"]
+    return "\n".join(out) + "\n"
+
+
+def _bullets(lines: Iterable[str]) -> str:
+    return "".join(f"- {line}\n" for line in lines)
+
+
+def sections(report: Report) -> list[tuple[str, pd.DataFrame | None, list[str]]]:
+    """(title, table, sentences) in report order; shared by Markdown and HTML."""
+    s = report.scores
+    intro = [f"model: {s.model}", f"{len(s.runs)} evaluation runs, {s.runs['target'].nunique()} targets, "
+             f"{s.runs['intermediate'].nunique()} intermediate settings (incl. none)"]  # fmt: skip
+    return [
+        ("Runs", None, intro),
+        ("XTREME score by intermediate task", xtreme_cells(report.xtreme),
+         ["Task score: mean over the task's languages (English included); QA: (mean EM + mean F1) / 2.",
+          "The XTREME score is the mean of all nine task scores; with fewer tasks the partial mean is shown.",
+          *xtreme_notes(report.xtreme)]),
+        ("Task score: mean ± std over seeds (seeds)", score_cells(report.matrix), []),
+        ("Change vs none: mean ± std of per-seed deltas (pairs)", delta_cells(report.matrix),
+         ["Paired by seed; a baseline with one seed is the fixed reference for every seed."]),
+        ("Best intermediate task per target", best_cells(report.best), best_summary(report.best)),
+        ("Notes", None, s.notes),
+    ]  # fmt: skip
+
+
+def to_markdown(report: Report, images: dict[str, str]) -> str:
+    out = [f"# xstilts report: {report.run_dir}\n"]
+    for title, table, lines in sections(report):
+        if table is None and not lines:
+            continue
+        out.append(f"\n## {title}\n\n" + (markdown_table(table) + "\n" if table is not None else "") + _bullets(lines))
+    if images:
+        out.append("\n## Figures\n\n" + "".join(f"![{name}]({file})\n\n" for name, file in images.items()))
+    return "".join(out)
+
+
+def to_html(report: Report, images: dict[str, str]) -> str:
+    body = [f"<h1>xstilts report: {html.escape(str(report.run_dir))}</h1>"]
+    for title, table, lines in sections(report):
+        if table is None and not lines:
+            continue
+        body.append(f"<h2>{html.escape(title)}</h2>")
+        if table is not None:
+            body.append(table.to_html(index=False, escape=True, border=0, classes="scores"))
+        if lines:
+            body.append("<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>")
+    for name, file in images.items():
+        body.append(f'<h3>{html.escape(name)}</h3><img src="{html.escape(file)}" alt="{html.escape(name)}">')
+    style = "body{font-family:sans-serif;max-width:1200px;margin:auto}table.scores{border-collapse:collapse}" \
+            "table.scores td,table.scores th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}"
+    return f"<!doctype html><html><head><meta charset='utf-8'><title>xstilts report</title><style>{style}</style></head><body>{''.join(body)}</body></html>\n"
+
+
+def write_report(report: Report) -> dict[str, Path]:
+    """Write every report file; returns name -> path of what was written."""
+    out = report.run_dir / REPORT_DIR
+    written: dict[str, Path] = {}
+
+    def put(name: str, data: str | bytes) -> None:
+        path = out / name
+        (atomic_write_bytes if isinstance(data, bytes) else atomic_write_text)(path, data)  # type: ignore[operator]
+        written[name] = path
+
+    images: dict[str, str] = {}
+    heat = plots.delta_heatmap(report.matrix)
+    if heat is not None:
+        put("delta_heatmap.png", heat)
+        images["change vs none"] = "delta_heatmap.png"
+    for target in sorted(report.lang_deltas["target"].unique()):
+        png = plots.language_bars(report.lang_deltas, target)
+        if png is not None:
+            put(f"languages_{target}.png", png)
+            images[f"{target} per language"] = f"languages_{target}.png"
+    put("runs.csv", report.scores.runs.to_csv(index=False))
+    put("languages.csv", report.scores.languages.to_csv(index=False))
+    put("matrix.csv", report.matrix.to_csv(index=False))
+    put("language_deltas.csv", report.lang_deltas.to_csv(index=False))
+    put("best_per_target.csv", report.best.table.to_csv(index=False))
+    put("xtreme.csv", xtreme_cells(report.xtreme).to_csv(index=False))
+    put("matrix.tex", latex_table(score_cells(report.matrix), "Task score, mean ± std over seeds (seeds)."))
+    put("delta.tex", latex_table(delta_cells(report.matrix), "Change vs no intermediate task, mean ± std of paired per-seed deltas."))
+    put("xtreme.tex", latex_table(xtreme_cells(report.xtreme), "XTREME score by intermediate task."))
+    put("summary.md", to_markdown(report, images))
+    put("summary.html", to_html(report, images))
+    return written

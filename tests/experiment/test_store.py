@@ -1,0 +1,108 @@
+"""The SQLite run index: built from result.json files, updated incrementally, runs removed with their folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import threading
+from pathlib import Path
+
+from tests.report.synthetic import uniform, write_run
+from xstilts.experiment import store
+
+
+def test_index_and_query(tmp_path: Path) -> None:
+    write_run(tmp_path, "pawsx", "none", 0, {"en": {"accuracy": 80.0, "n": 10.0}, "de": {"accuracy": 70.0, "n": 10.0}})
+    write_run(tmp_path, "pawsx", "mnli", 1, {"en": {"accuracy": 90.0}})
+    write_run(tmp_path, "mini_nli", None, 0, {"en": {"accuracy": 50.0}}, kind="evaluate")
+    db = store.index(tmp_path)
+    assert db == tmp_path / "index.sqlite" and db.is_file()
+    every = store.query(tmp_path)
+    assert set(every["run_id"]) == {"transfer-pawsx-none-0", "transfer-pawsx-mnli-1", "evaluate-mini_nli-None-0"}
+    avg = store.query(tmp_path, task="pawsx", intermediate="none", language="average", metric="accuracy")
+    assert avg["value"].tolist() == [75.0]
+    assert store.query(tmp_path, seed=1)["value"].tolist() == [90.0, 90.0]  # en and average
+    assert store.query(tmp_path, kind="evaluate")["intermediate"].isna().all()
+    n_rows = store.query(tmp_path, task="pawsx", intermediate="none", language="de")
+    assert dict(zip(n_rows["metric"], n_rows["value"], strict=True)) == {"accuracy": 70.0, "n": 10.0}
+    runs = store.runs(tmp_path)
+    assert set(runs.columns) >= {"run_id", "kind", "task", "intermediate", "model", "seed", "created", "path"}
+    assert set(runs["eval_split"]) == {"test"}
+
+
+def test_incremental_update_and_removal(tmp_path: Path) -> None:
+    rid = write_run(tmp_path, "pawsx", "none", 0, {"en": {"accuracy": 80.0}})
+    write_run(tmp_path, "pawsx", "mnli", 0, {"en": {"accuracy": 85.0}})
+    store.index(tmp_path)
+    # rewrite one run with a different score (and a different mtime), delete the other
+    write_run(tmp_path, "pawsx", "none", 0, {"en": {"accuracy": 81.5}})
+    path = tmp_path / rid / "result.json"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    shutil.rmtree(tmp_path / "transfer-pawsx-mnli-0")
+    write_run(tmp_path, "pawsx", "squad", 0, {"en": {"accuracy": 88.0}})
+    frame = store.query(tmp_path, language="en")
+    assert dict(zip(frame["intermediate"], frame["value"], strict=True)) == {"none": 81.5, "squad": 88.0}
+    with sqlite3.connect(tmp_path / "index.sqlite") as con:
+        assert con.execute("SELECT count(*) FROM metrics WHERE run_id = 'transfer-pawsx-mnli-0'").fetchone()[0] == 0
+
+
+def test_unchanged_runs_are_not_reread(tmp_path: Path, monkeypatch) -> None:
+    write_run(tmp_path, "pawsx", "none", 0, uniform("pawsx", accuracy=80.0))
+    store.index(tmp_path)
+    calls = []
+    real = store._insert_run
+    monkeypatch.setattr(store, "_insert_run", lambda *a: calls.append(a) or real(*a))
+    store.index(tmp_path)
+    assert calls == []
+
+
+def test_broken_and_half_written_runs(tmp_path: Path) -> None:
+    write_run(tmp_path, "pawsx", "none", 0, {"en": {"accuracy": 80.0}})
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "result.json").write_text("{not json")
+    (tmp_path / ".transfer-x.tmp").mkdir()
+    (tmp_path / ".transfer-x.tmp" / "result.json").write_text("{}")
+    assert len(store.runs(tmp_path)) == 1
+    assert list(store.problems(tmp_path)) == ["broken"]
+    shutil.rmtree(tmp_path / "broken")
+    assert store.problems(tmp_path) == {}
+
+
+def test_concurrent_indexing_is_safe(tmp_path: Path) -> None:
+    for seed in range(20):
+        write_run(tmp_path, "pawsx", "none", seed, uniform("pawsx", accuracy=float(seed)))
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            store.index(tmp_path)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(store.runs(tmp_path)) == 20
+    assert len(store.query(tmp_path, language="average")) == 20
+
+
+def test_stale_index_version_is_rebuilt(tmp_path: Path) -> None:
+    write_run(tmp_path, "pawsx", "none", 0, {"en": {"accuracy": 80.0}})
+    with sqlite3.connect(tmp_path / "index.sqlite") as con:
+        con.execute("CREATE TABLE runs (x)")
+        con.execute("PRAGMA user_version = 99")
+    assert store.runs(tmp_path)["run_id"].tolist() == ["transfer-pawsx-none-0"]
+
+
+def test_copied_run_folder_is_a_problem_not_a_second_run(tmp_path: Path) -> None:
+    rid = write_run(tmp_path, "pawsx", "none", 0, {"en": {"accuracy": 80.0}})
+    shutil.copytree(tmp_path / rid, tmp_path / "copy")
+    (kept,) = store.runs(tmp_path)["path"].tolist()  # folders are indexed in name order: "copy" first
+    (dropped, why), = store.problems(tmp_path).items()
+    assert {kept, dropped} == {rid, "copy"} and f"already indexed from {kept}" in why
+    shutil.rmtree(tmp_path / kept)
+    assert store.runs(tmp_path)["path"].tolist() == [dropped] and store.problems(tmp_path) == {}
