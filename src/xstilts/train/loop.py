@@ -45,6 +45,8 @@ class PhaseSummary:
     best_score: float | None
     history: list[dict[str, Any]]
     seconds: float
+    #: time spent on dev evaluations; throughput figures exclude it
+    eval_seconds: float
     examples_per_s: float
     tokens_per_s: float
     peak_memory_mb: float
@@ -120,6 +122,7 @@ def train_phase(
     bad_evals = 0
     stopped_early = False
     n_examples = n_tokens = 0
+    eval_seconds = 0.0
     start = time.perf_counter()
     bar = progress.add_task("train " + "+".join(t.name for t in tasks), total=total) if progress else None
     step = 0
@@ -154,7 +157,9 @@ def train_phase(
         if bar is not None:
             progress.update(bar, advance=1, description=f"train {'+'.join(t.name for t in tasks)} loss {running:.3f}")
         if step % eval_every == 0 or step == total:
+            eval_start = time.perf_counter()
             scores = evaluate_dev(model, tasks, eval_batch_size, precision, pad_id)
+            eval_seconds += time.perf_counter() - eval_start
             history.append({"step": step, "loss": running, **scores})
             if "score" in scores:
                 if best_score is None or scores["score"] > best_score:
@@ -166,6 +171,7 @@ def train_phase(
                         stopped_early = True
                         break
     seconds = time.perf_counter() - start
+    train_seconds = max(seconds - eval_seconds, 1e-9)
     if bar is not None:
         progress.remove_task(bar)
     if best_state is not None:
@@ -178,8 +184,9 @@ def train_phase(
         best_score=best_score,
         history=history,
         seconds=seconds,
-        examples_per_s=n_examples / seconds if seconds else 0.0,
-        tokens_per_s=n_tokens / seconds if seconds else 0.0,
+        eval_seconds=eval_seconds,
+        examples_per_s=n_examples / train_seconds,
+        tokens_per_s=n_tokens / train_seconds,
         peak_memory_mb=peak_memory_mb(device),
         stopped_early=stopped_early,
         precision=precision.name,

@@ -150,6 +150,7 @@ def train_run(task_names: Sequence[str], cfg: RunConfig, out: Path, init: Path |
             "examples_per_s": summary.examples_per_s,
             "tokens_per_s": summary.tokens_per_s,
             "peak_memory_mb": summary.peak_memory_mb,
+            "phases": {"train": {"seconds": summary.seconds - summary.eval_seconds}, "dev_eval": {"seconds": summary.eval_seconds}},
         },
         training={
             "steps": summary.steps,
