@@ -5,7 +5,7 @@ One converter per format turns a row into an example. Labels are matched by name
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,12 @@ def classification_row(task: Task, row: dict[str, Any], path: Path, line: int, i
     meta = {k: v for k, v in row.items() if k not in used and k not in {"id", "uid", "pairID"}}
     ex_id = str(row.get("id") or row.get("uid") or row.get("pairID") or f"{path.stem}-{index}")
     return ClassificationExample(id=ex_id, text_a=text_a, text_b=text_b, label=label, meta=meta)
+
+
+def classification_rows(task: Task, rows: Iterable[tuple[int, dict[str, Any]]], path: Path) -> list[Example]:
+    """Release files: numbered rows through :func:`classification_row`, skipping nothing but None."""
+    out = (classification_row(task, row, path, line, i) for i, (line, row) in enumerate(rows))
+    return [ex for ex in out if ex is not None]
 
 
 CONVERTERS: dict[str, RowConverter] = {"classification": classification_row}

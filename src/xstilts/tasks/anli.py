@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.files import read_jsonl
-from xstilts.data.plain import classification_row
+from xstilts.data.plain import classification_rows
 from xstilts.data.schema import Example
 from xstilts.tasks.base import HubSource, Task
 from xstilts.tasks.common import NLI_ALIASES, NLI_LABELS, hub_revision, pair_row
@@ -22,8 +22,7 @@ def read_release(folder: Path, lang: str, split: str) -> tuple[list[Example], li
         return None
     keep = ("uid", "context", "hypothesis", "label", "genre")
     rows = ((line, {k: r[k] for k in keep if k in r}) for line, r in read_jsonl(path))
-    out = [classification_row(TASK, row, path, line, i) for i, (line, row) in enumerate(rows)]
-    return [ex for ex in out if ex is not None], [path]
+    return classification_rows(TASK, rows, path), [path]
 
 
 TASK = Task(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.files import read_delimited, read_jsonl
-from xstilts.data.plain import classification_row
+from xstilts.data.plain import classification_rows
 from xstilts.data.schema import Example
 from xstilts.tasks.base import HubSource, Task
 from xstilts.tasks.common import NLI_ALIASES, NLI_CITATION_MNLI, NLI_LABELS, hub_revision, pair_row
@@ -26,8 +26,7 @@ def read_release(folder: Path, lang: str, split: str) -> tuple[list[Example], li
         for path in (folder / f"{stem}.{ext}" for ext in ("tsv", "jsonl")):
             if path.is_file() and (path.suffix == ".tsv") == (reader is read_delimited):
                 rows = reader(path)
-                out = [classification_row(TASK, _keep(row), path, line, i) for i, (line, row) in enumerate(rows)]
-                return [ex for ex in out if ex is not None], [path]
+                return classification_rows(TASK, ((line, _keep(row)) for line, row in rows), path), [path]
     return None
 
 

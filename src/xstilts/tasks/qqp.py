@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.files import read_delimited
-from xstilts.data.plain import classification_row
+from xstilts.data.plain import classification_rows
 from xstilts.data.schema import Example
 from xstilts.tasks.base import HubSource, Task
 from xstilts.tasks.common import BINARY_LABELS, hub_revision, pair_row
@@ -18,8 +18,7 @@ def read_release(folder: Path, lang: str, split: str) -> tuple[list[Example], li
     if lang != "en" or not path.is_file():
         return None
     rows = read_delimited(path)
-    out = [classification_row(TASK, row, path, line, i) for i, (line, row) in enumerate(rows)]
-    return [ex for ex in out if ex is not None], [path]
+    return classification_rows(TASK, rows, path), [path]
 
 
 TASK = Task(
