@@ -238,8 +238,9 @@ def run_cmd(
     from xstilts.presets import load_preset
     from xstilts.progress import make_progress
 
+    raw = load_preset(preset)
     try:
-        spec = GridSpec.model_validate(load_preset(preset))
+        spec = GridSpec.model_validate(raw)
     except ValueError as err:
         raise ConfigError(f"{preset}: {err}") from None
     user = parse_overrides(list(overrides or []))

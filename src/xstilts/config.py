@@ -209,6 +209,18 @@ def phase_config(task_defaults: dict[str, Any], user: dict[str, Any], intermedia
     return build_config(cfg.model_dump(), {"train": over, "data": data})
 
 
+def bundled_yaml(name_or_path: str | Path, folder: Path, what: str) -> Path:
+    """A YAML path as given, or ``<folder>/<name>.yaml`` for a bundled name (presets, claim files)."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return path
+    bundled = folder / f"{name_or_path}.yaml"
+    if bundled.is_file():
+        return bundled
+    names = ", ".join(sorted(p.stem for p in folder.glob("*.yaml")))
+    raise ConfigError(f"{name_or_path}: not a bundled {what} ({names}) or a YAML file")
+
+
 def load_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}

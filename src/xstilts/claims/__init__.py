@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from xstilts.config import ConfigError, load_yaml
+from xstilts.config import ConfigError, bundled_yaml, load_yaml
 
 CLAIMS_DIR = Path(__file__).parent
 ClaimType = Literal["improves", "improves_mean", "best_per_target_gain", "top_k"]
@@ -69,13 +69,7 @@ def claim_names() -> list[str]:
 
 
 def claims_path(name_or_path: str | Path) -> Path:
-    path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") and path.is_file():
-        return path
-    bundled = CLAIMS_DIR / f"{name_or_path}.yaml"
-    if bundled.is_file():
-        return bundled
-    raise ConfigError(f"{name_or_path}: not a bundled claim file ({', '.join(claim_names())}) or a YAML file")
+    return bundled_yaml(name_or_path, CLAIMS_DIR, "claim file")
 
 
 def load_claims(name_or_path: str | Path) -> ClaimSet:

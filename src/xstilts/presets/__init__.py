@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xstilts.config import ConfigError, load_yaml
+from xstilts.config import bundled_yaml, load_yaml
 
 PRESET_DIR = Path(__file__).parent
 
@@ -14,13 +14,7 @@ def preset_names() -> list[str]:
 
 
 def preset_path(name_or_path: str) -> Path:
-    path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") and path.is_file():
-        return path
-    bundled = PRESET_DIR / f"{name_or_path}.yaml"
-    if bundled.is_file():
-        return bundled
-    raise ConfigError(f"{name_or_path}: not a bundled preset ({', '.join(preset_names())}) or a YAML file")
+    return bundled_yaml(name_or_path, PRESET_DIR, "preset")
 
 
 def load_preset(name_or_path: str) -> dict:
