@@ -17,7 +17,7 @@ import tracemalloc
 import numpy as np
 import torch
 
-from xstilts.formats import retrieval as R
+from xstilts.formats import bucc, knn
 
 
 def unit(a: np.ndarray) -> np.ndarray:
@@ -44,7 +44,7 @@ def bench(x: np.ndarray, y: np.ndarray, gold: list[tuple[str, str]], backend: st
     before = rss_mb()
     tracemalloc.start()
     start = time.perf_counter()
-    mined = R.mine(x, y, k=k, backend=backend, device=device, **blocks)  # type: ignore[arg-type]
+    mined = bucc.mine(x, y, k=k, backend=backend, device=device, **blocks)  # type: ignore[arg-type]
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
@@ -53,7 +53,7 @@ def bench(x: np.ndarray, y: np.ndarray, gold: list[tuple[str, str]], backend: st
     scored = [(ids_x[s], ids_y[t], v) for s, t, v in mined]
     top = {(s, t) for s, t, _ in scored[: len(gold)]}
     found = {(s, t) for s, t, _ in scored}
-    threshold, best = R.select_threshold(scored, gold)
+    threshold, best = bucc.select_threshold(scored, gold)
     print(f"backend {backend} ({device}): {len(x):,} x {len(y):,}, d={x.shape[1]}, k={k}")
     print(f"  wall time            {seconds:8.1f} s")
     print(f"  peak RSS             {rss_mb():8.0f} MB (before mining {before:.0f} MB; the two inputs are {2 * x.nbytes / 2**20:.0f} MB)")
@@ -86,7 +86,7 @@ def main() -> None:
     print(f"planted pairs: {args.planted:,}, cosine {1 / np.sqrt(1 + args.noise**2):.3f}; torch threads {torch.get_num_threads()}")
     backends = ["torch", "faiss"] if args.backend == "both" else [args.backend]
     for backend in backends:
-        if backend == "faiss" and not R.faiss_available():
+        if backend == "faiss" and not knn.faiss_available():
             print("faiss: not installed, skipped")
             continue
         blocks = {"block_q": args.block_q, "block_k": args.block_k} if backend == "torch" else {}

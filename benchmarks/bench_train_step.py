@@ -14,7 +14,7 @@ import torch
 from xstilts.formats.base import get_format
 from xstilts.models.encoder import load_encoder, resolve_model_path
 from xstilts.models.model import MultiTaskModel
-from xstilts.train.hardware import Precision, build_optimizer, pick_device, pick_precision
+from xstilts.runtime.hardware import Precision, build_optimizer, pick_device, pick_precision
 
 
 def run(model_name: str, precision: str, fused: bool, freeze: bool, batch: int, length: int, steps: int) -> float:

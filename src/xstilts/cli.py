@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from xstilts.config import ConfigError, dotted_to_tree, load_yaml, merge, parse_overrides
+from xstilts.runs import NO_INTERMEDIATE
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="X-STILTs: intermediate-task training for zero-shot cross-lingual transfer.")
 models_app = typer.Typer(no_args_is_help=True, help="Encoders: the embedded default, hub ids, local folders.")
@@ -150,7 +151,7 @@ def train_cmd(
 def transfer_cmd(
     target: Annotated[str, typer.Option("--target", help="Target task, evaluated zero-shot")],
     overrides: Overrides = None,
-    intermediate: Annotated[str, typer.Option("--intermediate", help="Intermediate task, a+b for multi-task, or 'none'")] = "none",
+    intermediate: Annotated[str, typer.Option("--intermediate", help="Intermediate task, a+b for multi-task, or 'none'")] = NO_INTERMEDIATE,
     model: ModelOpt = None,
     data_dir: DataDir = None,
     languages: LangOpt = None,
@@ -186,7 +187,7 @@ def evaluate_cmd(
     target = get_task(task)
     user = user_config(config, overrides, model, data_dir)
     if layers is not None:
-        if target.format != "retrieval":
+        if target.fmt.trainable:
             raise ConfigError(f"--layers: only retrieval tasks pool a hidden layer; {task} is {target.format}")
         if layers.strip() == "all":
             user = merge(user, {"retrieval": {"sweep": True}})
@@ -195,7 +196,7 @@ def evaluate_cmd(
         else:
             raise ConfigError(f"--layers {layers}: 'all' or a layer number such as 8 or -1")
     cfg = phase_config(target.defaults, user)
-    if target.format == "retrieval":
+    if not target.fmt.trainable:
         from xstilts.evaluate.retrieval_run import retrieval_run
 
         result = retrieval_run(task, cfg, out, model_run=run, languages=split_languages(languages))
@@ -271,10 +272,10 @@ def print_plan(stages: list[Any]) -> None:
         table.add_column(col)
     for s in stages:
         est = f"{s.estimate_s / 60:.1f} min" if s.estimate_s else ""
-        table.add_row(s.kind, s.target or "+".join(s.tasks), s.intermediate, str(s.seed), s.status,
+        table.add_row(s.step, s.target or "+".join(s.tasks), s.intermediate, str(s.seed), s.status,
                       f"{s.examples:,}" if s.examples else "", est)
     out_console.print(table)
-    counts = Counter((s.kind, s.status) for s in stages)
+    counts = Counter((s.step, s.status) for s in stages)
     summary = ", ".join(f"{k} {st}: {n}" for (k, st), n in sorted(counts.items()))
     known = [s.estimate_s for s in stages if s.estimate_s and s.status != "done"]
     out_console.print(f"{len(stages)} stages ({summary})" + (f"; ≥ {sum(known) / 3600:.1f} h of training left at measured throughput" if known else ""))
@@ -380,7 +381,7 @@ def claims_cmd(
 def export_xtreme_cmd(
     run_dir: RunDirArg,
     out_dir: Annotated[Path, typer.Argument(help="Where <task>/test-<lang>.{tsv,json} go")],
-    intermediate: Annotated[str, typer.Option("--intermediate", help="Which intermediate setting ('none': the baseline)")] = "none",
+    intermediate: Annotated[str, typer.Option("--intermediate", help="Which intermediate setting ('none': the baseline)")] = NO_INTERMEDIATE,
     seed: Annotated[int | None, typer.Option("--seed", help="Which seed (default: the lowest shared by every task)")] = None,
     model: Annotated[str | None, typer.Option("--model")] = None,
 ) -> None:
@@ -404,8 +405,7 @@ def score_cmd(
 ) -> None:
     """Score a predictions file against gold; JSON on stdout."""
     from xstilts.data.load import load_split
-    from xstilts.data.schema import DataError, ParallelCorpus, has_gold
-    from xstilts.formats.base import get_format
+    from xstilts.data.schema import DataError
     from xstilts.report.xtreme import language_score
     from xstilts.tasks.registry import get_task
 
@@ -416,9 +416,9 @@ def score_cmd(
         raise FileNotFoundError(f"{predictions}: no such predictions file")
     split = split or target.eval_split
     loaded = load_split(target, language, split, data_dir)
-    fmt = get_format(target.format)
+    fmt = target.fmt
     preds = fmt.read_predictions(predictions, loaded.examples)
-    gold = [ex for ex in loaded.examples if isinstance(ex, ParallelCorpus) or has_gold(ex)]
+    gold = [ex for ex in loaded.examples if fmt.has_gold(ex)]
     if not gold:
         raise DataError(loaded.source, None, f"gold labels: {task} {language}/{split} has none")
     metrics = fmt.score(gold, preds, language)

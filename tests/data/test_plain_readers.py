@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from xstilts.data.load import FILE_READERS, load_split
+from xstilts.data.load import load_split
 from xstilts.data.schema import DataError, MultipleChoiceExample, ParallelCorpus, QAExample, TaggingExample
 from xstilts.data.squad import align_answer, read_squad
 from xstilts.tasks.registry import get_task
@@ -34,8 +34,12 @@ def squad_json(*qas: dict, context: str = "Paris is the capital of France.") -> 
     return json.dumps({"version": "1.1", "data": [{"title": "T", "paragraphs": [{"context": context, "qas": list(qas)}]}]})
 
 
-def test_plain_readers_are_registered() -> None:
-    assert {"conllu", "iob2", "txt", "json"} <= set(FILE_READERS)
+def test_each_format_reads_its_own_plain_files() -> None:
+    from xstilts.formats.tagging import FILE_READERS
+
+    assert {"conllu", "iob2", "txt"} <= set(FILE_READERS)
+    for name in ("xquad", "udpos", "mini_nli", "cosmosqa", "tatoeba"):
+        assert callable(get_task(name).fmt.read_file)
 
 
 # --------------------------------------------------------------------------- QA
@@ -237,9 +241,9 @@ def test_ccg_word_tag_lines_and_columns(tmp_path: Path) -> None:
         load_split(task, "en", "test", tmp_path)
 
 
-def test_tagging_files_need_a_tagging_task(tmp_path: Path) -> None:
-    path = write(tmp_path / "xnli" / "en.dev.conllu", CONLLU)
-    with pytest.raises(DataError, match=rf"{path}: a tagging task"):
+def test_a_file_the_format_cannot_read_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path / "xnli" / "en.dev.conllu", CONLLU)  # CoNLL-U is a tagging format's file
+    with pytest.raises(DataError, match=rf"{path}: a .tsv, .csv, .jsonl or .json file"):
         load_split(get_task("xnli"), "en", "dev", tmp_path)
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from xstilts.experiment.results import read_result
 from xstilts.experiment.transfer import run_transfer
+from xstilts.runs import read_result
 
 pytestmark = pytest.mark.embedded
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from xstilts.experiment.results import read_result
 from xstilts.experiment.transfer import run_transfer
+from xstilts.runs import read_result
 
 
 def write_nli(path: Path, n: int, seed: int, lang: str = "en") -> None:

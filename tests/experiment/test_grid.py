@@ -14,22 +14,23 @@ from pathlib import Path
 import pytest
 
 from xstilts.experiment.grid import GridSpec, plan
-from xstilts.experiment.results import read_result
-from xstilts.models.encoder import sha256_file
 from xstilts.presets import load_preset, preset_header, preset_names
+from xstilts.runs import read_result, sha256_file
 
 
 def test_phang2020_plan_counts(tmp_path: Path) -> None:
     spec = GridSpec.model_validate(load_preset("phang2020"))
     stages = plan(spec, tmp_path)
-    counts = Counter((s.kind, s.seed) for s in stages)
+    counts = Counter((s.kind, s.phase, s.seed) for s in stages)
     for seed in spec.seeds:
-        assert counts[("intermediate", seed)] == 10
-        assert counts[("target", seed)] == 66
-        assert counts[("evaluate", seed)] == 77
-        assert counts[("retrieval", seed)] == 22
+        assert counts[("train", "intermediate", seed)] == 10
+        assert counts[("train", "target", seed)] == 66
+        assert counts[("transfer", None, seed)] == 77
+        assert counts[("retrieval", None, seed)] == 22
+    # one vocabulary: a stage's kind is the kind of run it writes
+    assert {s.kind for s in stages} == {"train", "transfer", "retrieval"}
     # XQuAD and MLQA share one SQuAD training per encoder and seed
-    squad = [s for s in stages if s.kind == "target" and s.tasks == ["squad"] and s.seed == 1]
+    squad = [s for s in stages if s.phase == "target" and s.tasks == ["squad"] and s.seed == 1]
     assert len(squad) == 11
     # seeds pair across stages: a target stage depends on the intermediate stage of the same seed
     by_key = {s.key: s for s in stages}
@@ -66,7 +67,7 @@ def test_smoke_grid_killed_and_resumed_matches_uninterrupted(tmp_path: Path) -> 
     dry = xstilts("run", "smoke", "--out", str(tmp_path / "a"), "--dry-run", "--json", env=env)
     assert dry.returncode == 0, dry.stderr
     planned = json.loads(dry.stdout)
-    kinds = Counter(s["kind"] for s in planned)
+    kinds = Counter(s["phase"] or s["kind"] for s in planned)
     assert kinds["intermediate"] == 4 and kinds["retrieval"] == 6  # 2 seeds x (paraphrase, multitask); 2 x 3 encoders
     assert {s["status"] for s in planned} == {"todo"}
 

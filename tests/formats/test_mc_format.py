@@ -10,10 +10,10 @@ import torch
 from transformers import AutoTokenizer
 
 from xstilts.config import RunConfig
-from xstilts.data.features import cached_features
 from xstilts.data.schema import MultipleChoiceExample
 from xstilts.evaluate.zero_shot import evaluate_run
 from xstilts.formats.base import get_format
+from xstilts.formats.features import cached_features
 from xstilts.models.encoder import load_encoder
 from xstilts.models.model import MultiTaskModel
 from xstilts.train.phase import train_run

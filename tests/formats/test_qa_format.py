@@ -11,11 +11,12 @@ import torch
 from transformers import AutoTokenizer
 
 from xstilts.config import RunConfig
-from xstilts.data.features import cached_features
 from xstilts.data.schema import QAExample
 from xstilts.evaluate.zero_shot import evaluate_run
 from xstilts.formats.base import get_format
-from xstilts.formats.qa import QAPrediction, metric_variant
+from xstilts.formats.features import cached_features
+from xstilts.formats.qa import QA, QAPrediction, metric_variant
+from xstilts.tasks.registry import get_task
 from xstilts.train.phase import train_run
 
 FILLER = "The cat sat on the mat. A man is playing a guitar on the street. "
@@ -88,17 +89,16 @@ def test_unanswerable_questions_decode_to_no_answer_and_score_as_squad_v2(tokeni
     assert metrics["best_f1"] == 100.0 and "best_f1_thresh" in metrics
 
 
-def test_metric_variant_comes_from_the_meta_hint() -> None:
-    fmt = get_format("qa")
+def test_metric_variant_comes_from_the_task() -> None:
     ex = QAExample("q", "Der Hund schläft im Garten.", "Wer?", [("der Hund", 0)], meta={"qa_metric": "mlqa"})
-    # MLQA drops German articles, SQuAD v1.1 only English ones
-    assert fmt.score([ex], {"q": QAPrediction("Hund")}, "de")["exact_match"] == 100.0
-    ex.meta["qa_metric"] = "squad_v1"
-    assert fmt.score([ex], {"q": "Hund"}, "de")["exact_match"] == 0.0
-    assert fmt.score([ex], {}, "de") == {"f1": 0.0, "exact_match": 0.0, "n": 1.0}  # unanswered counts as 0
-    ex.meta["qa_metric"] = "squad3"
-    with pytest.raises(ValueError, match="qa_metric"):
-        fmt.score([ex], {"q": "Hund"}, "de")
+    # MLQA drops German articles, SQuAD v1.1 only English ones; example metadata decides nothing
+    mlqa, xquad = get_task("mlqa").fmt, get_task("xquad").fmt
+    assert mlqa.score([ex], {"q": QAPrediction("Hund")}, "de")["exact_match"] == 100.0
+    assert xquad.score([ex], {"q": "Hund"}, "de")["exact_match"] == 0.0
+    assert xquad.score([ex], {}, "de") == {"f1": 0.0, "exact_match": 0.0, "n": 1.0}  # unanswered counts as 0
+    assert get_task("squad_v2").fmt.variant == "squad_v2" and get_format("qa").variant is None
+    with pytest.raises(ValueError, match="squad3"):
+        QA("squad3")
 
 
 def test_long_questions_are_cut_instead_of_crashing(tokenizer) -> None:

@@ -9,10 +9,10 @@ import torch
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from xstilts.config import RunConfig
-from xstilts.data.features import cached_features
 from xstilts.data.schema import TaggingExample
 from xstilts.evaluate.zero_shot import evaluate_run
 from xstilts.formats.base import get_format
+from xstilts.formats.features import cached_features
 from xstilts.formats.tagging import TagPrediction
 from xstilts.tasks.registry import get_task
 from xstilts.train.phase import train_run

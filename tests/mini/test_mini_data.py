@@ -1,4 +1,4 @@
-"""Fast checks of the embedded mini NLI and paraphrase data (via ``xstilts.mini.audit``)."""
+"""Fast checks of the embedded mini NLI and paraphrase data (via ``tests.mini.audit``)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from xstilts.mini import audit as audit_mod
-from xstilts.mini.audit import (
+from tests.mini import audit as audit_mod
+from tests.mini.audit import (
     MAX_HYPOTHESIS_ONLY,
     MAX_NLI_OVERLAP,
     MAX_PARA_OVERLAP,

@@ -9,7 +9,6 @@ temporary cache shared with the rest of the session (tests/conftest.py points ``
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -22,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from filelock import FileLock
 
 from tests.models.sentences import SENTENCES
 from xstilts.models.embedded import (
@@ -239,12 +239,11 @@ def test_stray_file_fails_verification(model_dir: Path) -> None:
 def test_waits_for_a_concurrent_converter(model_dir: Path) -> None:
     lock = model_dir.with_name(f".{model_dir.name}.lock")
     result: list[Path] = []
-    with open(lock, "a+b") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+    held = FileLock(lock, thread_local=False)
+    with held:
         worker = threading.Thread(target=lambda: result.append(ensure_embedded_model(progress=False)))
         worker.start()
         worker.join(timeout=1.0)
         assert worker.is_alive() and not result  # blocked on our lock
-        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
     worker.join(timeout=30)
     assert result == [model_dir]

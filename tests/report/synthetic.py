@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from xstilts.data.load import load_split
-from xstilts.data.schema import has_gold
-from xstilts.experiment.results import RunResult
 from xstilts.formats.base import get_format
+from xstilts.runs import RunResult
 from xstilts.tasks.registry import get_task
 
 
@@ -127,7 +126,7 @@ def scored_run(
         preds = corrupt(task, examples, share, rng)
         rel = f"predictions/{lang}{getattr(fmt, 'prediction_suffix', '.txt')}"
         fmt.write_predictions(folder / rel, examples, preds)
-        gold = examples if t.format == "retrieval" else [ex for ex in examples if has_gold(ex)]
+        gold = [ex for ex in examples if t.fmt.has_gold(ex)]
         metrics[lang] = fmt.score(gold, preds, lang)
         preds_rel[lang] = rel
     write_run(run_dir, task, intermediate, seed, metrics, kind=kind, run_id=rid, predictions=preds_rel, data_dir=str(root))

@@ -15,10 +15,10 @@ import pytest
 from tests.report.synthetic import DataRoot, scored_run, uniform, write_run
 from xstilts.config import ConfigError
 from xstilts.data.load import load_split
-from xstilts.experiment.results import read_result
 from xstilts.formats.qa_metric import squad_v1_scores
 from xstilts.formats.tagging_metric import read_tag_predictions, seqeval_scores
 from xstilts.report.export import MANIFEST, export_xtreme
+from xstilts.runs import read_result
 from xstilts.tasks.registry import get_task
 
 WRONG = {
@@ -125,15 +125,15 @@ def test_export_refuses_mixing_and_unknown_choices(tmp_path: Path) -> None:
 
 def test_malformed_prediction_files_are_refused(tmp_path: Path) -> None:
     from xstilts.data.schema import DataError
-    from xstilts.report.export import check_file
+    from xstilts.formats.base import get_format
 
     bad = tmp_path / "p.txt"
     bad.write_text("0\n1\tx\n")
     with pytest.raises(DataError, match=r"p.txt:2: one label per line"):
-        check_file("classification", bad)
+        get_format("classification").export_text(bad)
     bad.write_text("3\nseven\n")
     with pytest.raises(DataError, match=r"p.txt:2: one retrieved index per line"):
-        check_file("retrieval", bad)
+        get_format("retrieval").export_text(bad)
     bad.write_text('{"q1": 3}')
     with pytest.raises(DataError, match="question_id"):
-        check_file("qa", bad)
+        get_format("qa").export_text(bad)

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from xstilts.formats.base import get_format
-from xstilts.train.batches import length_grouped_batches, sorted_batches
-from xstilts.train.hardware import Precision, build_optimizer, pick_precision
+from xstilts.runtime.batches import length_grouped_batches, sorted_batches
+from xstilts.runtime.hardware import Precision, build_optimizer, pick_precision
 from xstilts.train.loop import sampling_weights
 
 

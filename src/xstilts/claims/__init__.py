@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from xstilts.config import ConfigError, bundled_yaml, load_yaml
+from xstilts.runs import NO_INTERMEDIATE
 
 CLAIMS_DIR = Path(__file__).parent
 ClaimType = Literal["improves", "improves_mean", "best_per_target_gain", "top_k"]
@@ -37,7 +38,7 @@ class Claim(BaseModel):
     type: ClaimType
     intermediate: str | list[str] | None = None
     target: str | list[str] = "all"
-    baseline: str = "none"
+    baseline: str = NO_INTERMEDIATE
     metric: Literal["task_score"] = "task_score"
     at_least: float | None = None
     k: int | None = None

@@ -3,24 +3,58 @@
 Sources, in order: the task's packaged data (mini benchmark); with ``data_dir``, plain-named files
 ``ROOT/<task>/<lang>.<split>.<ext>`` and then the release file names; without it, the hub at the
 task's pinned revision. Every split carries a fingerprint of exactly the bytes it came from.
+
+The loader is handed the task and asks it for everything else: its format reads plain-named files
+and gathers a split (``task.fmt``), and a mixture names its component tasks. So this module, at the
+bottom of the house, imports neither the task registry nor any format.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
-from xstilts.data.plain import read_plain
-from xstilts.data.schema import DataError, Example
-from xstilts.tasks.base import Task
+from xstilts.data.schema import DataError
+
+
+class Reader(Protocol):
+    """What the loader asks of a task's format: read a plain-named file, gather a split, count it."""
+
+    def read_file(self, task: Any, path: Path) -> list[Any]: ...
+    def collect(self, examples: list[Any], language: str) -> list[Any]: ...
+    def counts(self, examples: Sequence[Any]) -> Any: ...
+
+
+class Source(Protocol):
+    """What the loader reads of a task (``xstilts.tasks.base.Task`` has it): data imports no task."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def folder(self) -> str: ...
+    @property
+    def languages(self) -> tuple[str, ...]: ...
+    @property
+    def fmt(self) -> Reader: ...
+    @property
+    def hub(self) -> Any: ...
+    @property
+    def release(self) -> Callable[[Path, str, str], Any] | None: ...
+    @property
+    def builtin_root(self) -> Path | None: ...
+    @property
+    def parts(self) -> Mapping[str, tuple[str, ...]]: ...
+    @property
+    def components(self) -> tuple[str, ...]: ...
+
+    def component_tasks(self) -> Sequence[Source]: ...
+
 
 PLAIN_EXTS = ("tsv", "csv", "jsonl", "json", "conllu", "iob2", "txt")
-
-#: readers for whole-file formats that are not row-based (CoNLL-U, IOB2), keyed by extension
-FILE_READERS: dict[str, Callable[[Task, Path], list[Example]]] = {}
 
 
 @dataclass
@@ -30,7 +64,7 @@ class Split:
     task: str
     language: str
     split: str
-    examples: list[Example]
+    examples: list[Any]
     source: str
     fingerprint: str
 
@@ -49,17 +83,12 @@ def plain_files(folder: Path, lang: str, split: str) -> list[Path]:
     return [folder / f"{lang}.{split}.{ext}" for ext in PLAIN_EXTS if (folder / f"{lang}.{split}.{ext}").is_file()]
 
 
-def _read_plain_file(task: Task, path: Path) -> list[Example]:
-    reader = FILE_READERS.get(path.suffix.lstrip("."))
-    examples = reader(task, path) if reader else read_plain(task, path)
-    if task.format == "retrieval" and len(examples) != 1:  # row-wise pairs -> one corpus
-        from xstilts.data.retrieval import corpus_from_pairs
-
-        examples = [corpus_from_pairs(examples, path.name.split(".")[0])]
-    return examples
+def _read_plain_file(task: Source, path: Path) -> list[Any]:
+    fmt = task.fmt
+    return fmt.collect(fmt.read_file(task, path), path.name.split(".")[0])
 
 
-def load_local(task: Task, root: Path, lang: str, split: str) -> Split:
+def load_local(task: Source, root: Path, lang: str, split: str) -> Split:
     folder = Path(root) / task.folder
     if not folder.is_dir():
         raise DataError(folder, None, f"a folder with {task.name} data under the data root {root}")
@@ -80,7 +109,7 @@ def load_local(task: Task, root: Path, lang: str, split: str) -> Split:
     )
 
 
-def load_hub(task: Task, lang: str, split: str) -> Split:
+def load_hub(task: Source, lang: str, split: str) -> Split:
     if task.hub is None:
         raise DataError(task.name, None, f"a --data-dir: {task.name} has no hub source")
     import datasets
@@ -94,10 +123,10 @@ def load_hub(task: Task, lang: str, split: str) -> Split:
     return Split(task.name, lang, split, examples, f"hf://{hub.dataset}@{hub.revision}/{config}/{hub_split}", fp)
 
 
-def hub_rows_to_examples(task: Task, rows, lang: str) -> list[Example]:
+def hub_rows_to_examples(task: Source, rows: Any, lang: str) -> list[Any]:
     """Map hub rows (a ``datasets.Dataset`` or any iterable of dicts) through the task's row mapper."""
     assert task.hub is not None
-    out: list[Example] = []
+    out: list[Any] = []
     col = task.hub.language_column
     for i, row in enumerate(rows):
         if col and row.get(col) != lang:
@@ -105,14 +134,10 @@ def hub_rows_to_examples(task: Task, rows, lang: str) -> list[Example]:
         ex = task.hub.row(row, lang, i)
         if ex is not None:
             out.append(ex)
-    if task.format == "retrieval":  # hub rows are single pairs: one corpus per split, like local files
-        from xstilts.data.retrieval import corpus_from_pairs
-
-        out = [corpus_from_pairs(out, lang)]
-    return out
+    return task.fmt.collect(out, lang)
 
 
-def _combine(task: Task, lang: str, split: str, pieces: list[Split]) -> Split:
+def _combine(task: Source, lang: str, split: str, pieces: list[Split]) -> Split:
     examples = [ex for piece in pieces for ex in piece.examples]
     fp = hashlib.sha256("".join(p.fingerprint for p in pieces).encode()).hexdigest()[:16]
     return Split(task.name, lang, split, examples, " + ".join(p.source for p in pieces), fp)
@@ -129,7 +154,7 @@ def _bound(text: str | None, n: int) -> int | None:
     return int(text)
 
 
-def load_split(task: Task, lang: str, split: str, data_dir: Path | str | None = None) -> Split:
+def load_split(task: Source, lang: str, split: str, data_dir: Path | str | None = None) -> Split:
     """Load one split; ``dev[:80%]`` slices it in file order (keeping XNLI's premise groups together).
 
     Mixtures and multi-part splits are concatenations of their pieces.
@@ -141,21 +166,12 @@ def load_split(task: Task, lang: str, split: str, data_dir: Path | str | None = 
         part = whole.examples[_bound(match["start"], n) : _bound(match["stop"], n)]
         fp = hashlib.sha256(f"{whole.fingerprint}{split}".encode()).hexdigest()[:16]
         return Split(task.name, lang, split, part, f"{whole.source}[{split}]", fp)
-    loaded = _load_whole(task, lang, split, data_dir)
-    if task.meta_defaults:
-        for ex in loaded.examples:
-            meta = getattr(ex, "meta", None)
-            if meta is not None:
-                for key, value in task.meta_defaults.items():
-                    meta.setdefault(key, value)
-    return loaded
+    return _load_whole(task, lang, split, data_dir)
 
 
-def _load_whole(task: Task, lang: str, split: str, data_dir: Path | str | None) -> Split:
+def _load_whole(task: Source, lang: str, split: str, data_dir: Path | str | None) -> Split:
     if task.components:
-        from xstilts.tasks.registry import get_task
-
-        parts = [load_split(get_task(name), lang, split, data_dir) for name in task.components]
+        parts = [load_split(part, lang, split, data_dir) for part in task.component_tasks()]
         return _combine(task, lang, split, parts)
     if split in task.parts:
         return _combine(task, lang, split, [load_split(task, lang, p, data_dir) for p in task.parts[split]])
@@ -166,7 +182,7 @@ def _load_whole(task: Task, lang: str, split: str, data_dir: Path | str | None) 
     return load_hub(task, lang, split)
 
 
-def available_languages(task: Task, split: str, data_dir: Path | str | None) -> list[str]:
+def available_languages(task: Source, split: str, data_dir: Path | str | None) -> list[str]:
     """Languages of ``task`` for which ``split`` exists locally (all task languages for the hub)."""
     root = task.builtin_root or (Path(data_dir) if data_dir else None)
     if root is None:

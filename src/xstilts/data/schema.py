@@ -83,14 +83,3 @@ class DataError(ValueError):
         self.path = path
         self.line = line
         self.expected = expected
-
-
-def has_gold(ex: Example | ParallelCorpus) -> bool:
-    """Whether an example carries a gold answer: unlabeled rows never train and are never scored."""
-    if isinstance(ex, QAExample):
-        return True  # an empty answer list is SQuAD 2.0's gold "no answer"
-    if isinstance(ex, ParallelCorpus):
-        return bool(ex.gold)
-    if isinstance(ex, TaggingExample):
-        return ex.tags is not None
-    return ex.label is not None

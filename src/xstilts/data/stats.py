@@ -9,17 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from xstilts.data.load import available_languages, load_split
-from xstilts.data.schema import (
-    ClassificationExample,
-    DataError,
-    MultipleChoiceExample,
-    ParallelCorpus,
-    QAExample,
-    TaggingExample,
-    has_gold,
-)
-from xstilts.tasks.base import Task
+from xstilts.data.load import Source, available_languages, load_split
+from xstilts.data.schema import DataError
 
 
 @dataclass
@@ -33,35 +24,14 @@ class SplitStats:
     source: str
 
 
-def _texts(ex: object) -> list[str]:
-    """The distinct texts an example contributes (a QA context is counted once per context)."""
-    if isinstance(ex, ClassificationExample):
-        return [t for t in (ex.text_a, ex.text_b) if t]
-    if isinstance(ex, MultipleChoiceExample):
-        return [t for t in (ex.context, ex.question, *ex.choices) if t]
-    if isinstance(ex, QAExample):
-        return [ex.question]
-    raise TypeError(type(ex).__name__)
-
-
-def split_stats(task: Task, lang: str, split: str, data_dir: str | Path | None) -> SplitStats:
+def split_stats(task: Source, lang: str, split: str, data_dir: str | Path | None) -> SplitStats:
+    """Counts of one split, as its format counts them (a retrieval example is a gold pair)."""
     loaded = load_split(task, lang, split, data_dir)
-    examples = loaded.examples
-    if examples and isinstance(examples[0], ParallelCorpus):
-        corpora: list[ParallelCorpus] = examples  # type: ignore[assignment]
-        pairs = sum(len(c.gold) for c in corpora)
-        sides = [t for c in corpora for t in (*c.src, *c.tgt)]
-        return SplitStats(lang, split, pairs, pairs, len(sides), sum(len(t.split()) for t in sides), loaded.source)
-    if examples and isinstance(examples[0], TaggingExample):
-        words = sum(len(ex.tokens) for ex in examples)  # type: ignore[union-attr]
-        return SplitStats(lang, split, len(examples), sum(map(has_gold, examples)), len(examples), words, loaded.source)
-    texts = [t for ex in examples for t in _texts(ex)]
-    contexts = list(dict.fromkeys(ex.context for ex in examples if isinstance(ex, QAExample)))
-    texts += contexts
-    return SplitStats(lang, split, len(examples), sum(map(has_gold, examples)), len(texts), sum(len(t.split()) for t in texts), loaded.source)
+    c = task.fmt.counts(loaded.examples)
+    return SplitStats(lang, split, c.examples, c.labeled, c.sentences, c.tokens, loaded.source)
 
 
-def task_stats(task: Task, data_dir: str | Path | None) -> tuple[list[SplitStats], list[str]]:
+def task_stats(task: Source, data_dir: str | Path | None) -> tuple[list[SplitStats], list[str]]:
     """Stats for every (language, split) that exists locally, and the problems met on the way."""
     rows: list[SplitStats] = []
     problems: list[str] = []

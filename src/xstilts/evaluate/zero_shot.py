@@ -15,19 +15,25 @@ from typing import Any
 
 from xstilts.config import RunConfig
 from xstilts.data.load import Split, available_languages, load_split
-from xstilts.data.schema import DataError, Example, has_gold
-from xstilts.experiment.results import RunResult, git_commit, is_finished, read_result, run_id, versions
-from xstilts.formats.base import Format, get_format
-from xstilts.models.encoder import encoder_provenance, load_encoder, load_tokenizer, run_encoder_path
-from xstilts.models.model import MultiTaskModel, saved_heads
-from xstilts.paths import atomic_dir
+from xstilts.data.schema import DataError, Example
+from xstilts.formats.base import Format, trainable_format
+from xstilts.formats.features import features_for
+from xstilts.models.encoder import load_encoder, load_tokenizer
+from xstilts.models.model import MultiTaskModel
 from xstilts.progress import progress_scope
+from xstilts.runs import (
+    PREDICTIONS_DIR,
+    Run,
+    RunKind,
+    RunResult,
+    encoder_provenance,
+    run_encoder_path,
+    saved_heads,
+)
+from xstilts.runtime.hardware import Precision, peak_memory_mb, pick_device, pick_precision
+from xstilts.runtime.predict import predict
 from xstilts.tasks.base import Task
 from xstilts.tasks.registry import get_task
-from xstilts.train.hardware import Precision, peak_memory_mb, pick_device, pick_precision
-from xstilts.train.phase import features_for
-
-PREDICTIONS_DIR = "predictions"
 
 
 def eval_languages(task: Task, split: str, cfg: RunConfig, languages: Sequence[str] | None) -> list[str]:
@@ -82,14 +88,14 @@ def evaluate_run(
     model_run: Path,
     out: Path,
     languages: Sequence[str] | None = None,
-    kind: str = "evaluate",
+    kind: RunKind = "evaluate",
     intermediate: str | None = None,
     progress: Any = None,
 ) -> RunResult:
     """Score the encoder and head of ``model_run`` on ``target_name`` in every language."""
     target = get_task(target_name)
-    fmt = get_format(target.format)
-    head_task = cfg.data.train_task or target.train_task or target.name
+    fmt = trainable_format(target)
+    head_task = target.english_training_task(cfg.data.train_task)
     if head_task not in saved_heads(model_run):
         raise DataError(model_run, None, f"a trained head for {head_task} (found: {', '.join(saved_heads(model_run)) or 'none'})")
     split = cfg.data.eval_split or target.eval_split
@@ -109,10 +115,9 @@ def evaluate_run(
         "kind": kind,
         "intermediate": intermediate,
     }
-    rid = run_id(kind, target.name, spec)
-    run_dir = Path(out) / rid
-    if is_finished(run_dir):
-        return read_result(run_dir)
+    run = Run(out, kind, target.name, spec)
+    if run.finished is not None:
+        return run.finished
 
     start = time.perf_counter()
     encoder_dir = str(run_encoder_path(model_run))
@@ -126,12 +131,11 @@ def evaluate_run(
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     max_length = cfg.eval.max_length or cfg.train.max_length
 
-    from xstilts.evaluate.predict import predict
 
     metrics: dict[str, dict[str, float]] = {}
     slices: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
     n_examples = 0
-    with atomic_dir(run_dir) as tmp, progress_scope(progress) as bar:
+    with run.writing() as tmp, progress_scope(progress) as bar:
         langs_bar = bar.add_task(f"zero-shot {target.name}", total=len(langs))
         predictions: dict[str, str] = {}
         for lang in langs:
@@ -140,31 +144,28 @@ def evaluate_run(
                 examples = examples[: cfg.eval.max_examples]
             feats = features_for(fmt, splits[lang], examples, tokenizer, labels, max_length, cfg.train.doc_stride)
             preds = predict(model, head_task, fmt, examples, feats, labels, cfg.eval.batch_size, precision, pad_id, bar)
-            gold = [ex for ex in examples if has_gold(ex)]
+            gold = [ex for ex in examples if fmt.has_gold(ex)]
             metrics[lang] = fmt.score(gold, preds, lang) if gold else {}
             for fld, by_value in slice_metrics(fmt, target, gold, preds, lang).items():
                 for value, m in by_value.items():
                     slices.setdefault(fld, {}).setdefault(value, {})[lang] = m
             n_examples += len(examples)
             if cfg.eval.write_predictions:
-                rel = f"{PREDICTIONS_DIR}/{lang}{getattr(fmt, 'prediction_suffix', '.txt')}"
+                rel = f"{PREDICTIONS_DIR}/{lang}{fmt.prediction_suffix}"
                 fmt.write_predictions(tmp / rel, examples, preds)
                 predictions[lang] = rel
             bar.advance(langs_bar)
         seconds = time.perf_counter() - start
-        result = RunResult(
-            run_id=rid,
-            kind=kind,  # type: ignore[arg-type]
-            task=target.name,
+        return run.write(
+            tmp,
+            cfg,
             intermediate=intermediate,
             model=cfg.model.name,
-            seed=cfg.seed,
-            config=cfg.model_dump(mode="json"),
-            versions=versions(),
-            git_commit=git_commit(),
             data_fingerprint={lang: s.fingerprint for lang, s in splits.items()},
             data_sources={lang: s.source for lang, s in splits.items()},
             parent=parent.as_dict(),
+            eval_split=split,
+            head=head_task,
             metrics=metrics,
             average=mean_metrics(metrics, [lang for lang in target.scored_languages if lang in metrics]),
             slices=slices,
@@ -172,5 +173,3 @@ def evaluate_run(
             timings={"seconds": seconds, "examples_per_s": n_examples / seconds if seconds else None, "peak_memory_mb": peak_memory_mb(device)},
             notes=[f"split {split}; head {head_task}; precision {precision.name}"],
         )
-        result.write(tmp)
-    return result

@@ -16,9 +16,9 @@ from scipy.stats import binomtest
 
 from xstilts.config import parse_overrides
 from xstilts.experiment.grid import GridSpec, execute
-from xstilts.experiment.results import RunResult, read_result
 from xstilts.presets import load_preset
 from xstilts.progress import make_progress
+from xstilts.runs import SCORED_KINDS, RunResult, read_result
 from xstilts.tasks.registry import get_task
 
 console = Console()
@@ -37,7 +37,7 @@ def demo_table(target: str, results: dict[str, list[RunResult]]) -> Table:
     """Languages x intermediates (mean over seeds), the delta, and the worst-seed binomial p-value."""
     task = get_task(target)
     metric = task.metric
-    chance = 1.0 / len(task.labels) if task.format == "classification" and task.labels else None
+    chance = task.fmt.chance(task)
     names = list(results)
     title = f"{target}: zero-shot {metric} by language (embedded model, 4-bit; smoke scale, not the original model's numbers)"
     table = Table(title=title)
@@ -76,7 +76,7 @@ def run_demo(out: Path, overrides: list[str], preset_name: str = "demo") -> dict
         stages = execute(spec, out, user, progress)
     results: dict[str, dict[str, list[RunResult]]] = {}
     for stage in stages:
-        if stage.kind in ("evaluate", "retrieval") and stage.run_id:
+        if stage.kind in SCORED_KINDS and stage.run_id:
             res = read_result(Path(out) / stage.run_id)
             results.setdefault(stage.target, {}).setdefault(stage.intermediate, []).append(res)
     for target, by_inter in results.items():

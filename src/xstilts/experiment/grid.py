@@ -10,7 +10,6 @@ off the same stage.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -22,22 +21,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from filelock import FileLock, Timeout
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from xstilts.config import RunConfig, dotted_to_tree, merge, phase_config
-from xstilts.experiment.results import is_finished, read_result
+from xstilts.experiment import transfer
 from xstilts.paths import atomic_write_json
+from xstilts.runs import NO_INTERMEDIATE, RunKind, RunResult, is_finished, read_result
 from xstilts.tasks.registry import get_task
 
-NONE = "none"
-StageKind = Literal["intermediate", "target", "evaluate", "retrieval"]
-
-#: English training-set sizes of the hub sources, for cost estimates before any data is downloaded
-KNOWN_TRAIN_SIZES = {
-    "mnli": 392702, "qqp": 363846, "snli": 549367, "anli": 162865, "squad": 87599, "squad_v2": 130319,
-    "hellaswag": 39905, "cosmosqa": 25262, "commonsenseqa": 9741, "pawsx": 49401, "udpos": 12543,
-    "panx": 20000, "tydiqa": 3696, "ccg": 39604,
-}
+#: which of the two training phases a ``train`` stage is
+Phase = Literal["intermediate", "target"]
 
 
 class Intermediate(BaseModel):
@@ -52,7 +46,7 @@ class Intermediate(BaseModel):
 
     @property
     def task_list(self) -> list[str]:
-        return self.tasks or ([] if self.name == NONE else self.name.split("+"))
+        return self.tasks or ([] if self.name == NO_INTERMEDIATE else self.name.split("+"))
 
 
 class GridSpec(BaseModel):
@@ -79,7 +73,9 @@ class GridSpec(BaseModel):
 
 @dataclass
 class Stage:
-    kind: StageKind
+    """One run of the grid: its kind is the kind of run it makes (``train`` stages also name their phase)."""
+
+    kind: RunKind
     key: str
     seed: int
     intermediate: str
@@ -92,10 +88,16 @@ class Stage:
     config_task: str | None = None
     estimate_s: float | None = None
     examples: int | None = None
+    phase: Phase | None = None
+
+    @property
+    def step(self) -> str:
+        """What the stage does in the study's words: intermediate, target, transfer or retrieval."""
+        return self.phase or self.kind
 
     def label(self) -> str:
         what = self.target or "+".join(self.tasks)
-        return f"{self.kind:12s} {what:14s} inter={self.intermediate:12s} seed={self.seed}"
+        return f"{self.step:12s} {what:14s} inter={self.intermediate:12s} seed={self.seed}"
 
 
 def _key(*parts: Any) -> str:
@@ -128,11 +130,6 @@ def target_config(spec: GridSpec, target: str, seed: int, overrides: dict[str, A
     return phase_config(get_task(target).defaults, user_tree(spec, overrides, target, seed))
 
 
-def train_task_of(target: str, cfg: RunConfig) -> str:
-    task = get_task(target)
-    return cfg.data.train_task or task.train_task or task.name
-
-
 def plan(spec: GridSpec, out: Path, overrides: dict[str, Any] | None = None) -> list[Stage]:
     """Every stage of the grid, in dependency order, with its status in ``out``."""
     overrides = overrides or {}
@@ -140,25 +137,24 @@ def plan(spec: GridSpec, out: Path, overrides: dict[str, Any] | None = None) -> 
     for seed in spec.seeds:
         for inter in spec.intermediates:
             inter_key = None
-            if inter.name != NONE:
+            if inter.name != NO_INTERMEDIATE:
                 cfg = intermediate_config(spec, inter, seed, overrides)
                 inter_key = _key("intermediate", inter.task_list, cfg.model_dump(mode="json"))
-                stages.setdefault(inter_key, Stage("intermediate", inter_key, seed, inter.name, inter.task_list))
+                stages.setdefault(inter_key, Stage("train", inter_key, seed, inter.name, inter.task_list, phase="intermediate"))
             for target in spec.targets:
-                task = get_task(target)
                 cfg = target_config(spec, target, seed, overrides)
                 langs = spec.languages.get(target)
                 deps = [inter_key] if inter_key else []
-                if task.format == "retrieval":
+                if not transfer.is_trained(target):
                     key = _key("retrieval", target, langs, cfg.model_dump(mode="json"), inter_key, inter.name)
                     stages.setdefault(key, Stage("retrieval", key, seed, inter.name, [], target, deps))
                     continue
-                train_task = train_task_of(target, cfg)
+                train_task = transfer.target_training_task(target, cfg)
                 t_key = _key("target", train_task, cfg.train.model_dump(mode="json"), cfg.data.model_dump(mode="json"),
                              cfg.model.model_dump(mode="json"), seed, inter_key)
-                stages.setdefault(t_key, Stage("target", t_key, seed, inter.name, [train_task], None, deps, config_task=target))
+                stages.setdefault(t_key, Stage("train", t_key, seed, inter.name, [train_task], None, deps, config_task=target, phase="target"))
                 e_key = _key("evaluate", target, langs, cfg.model_dump(mode="json"), t_key, inter.name)
-                stages.setdefault(e_key, Stage("evaluate", e_key, seed, inter.name, [train_task], target, [t_key]))
+                stages.setdefault(e_key, Stage("transfer", e_key, seed, inter.name, [train_task], target, [t_key]))
     ordered = list(stages.values())
     for stage in ordered:
         record = _read_index(out, stage.key)
@@ -184,34 +180,53 @@ def stage_lock(out: Path, key: str) -> Iterator[bool]:
     """A non-blocking exclusive lock; yields False when another runner holds the stage."""
     path = Path(out) / "locks" / f"{key}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    lock = FileLock(path)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
 
 
 @contextmanager
 def runner_presence(out: Path) -> Iterator[None]:
-    """Every runner holds a shared lock; the one that finds itself alone clears dead temp folders."""
+    """Every runner holds a presence lock while it runs; the first to arrive clears dead temp folders.
+
+    A killed run leaves ``.<run>.tmp`` folders that are never read. They may be removed only when no
+    other runner is alive (one of them could be writing it), which the ``.runners`` count tells.
+    """
     Path(out).mkdir(parents=True, exist_ok=True)
-    with open(Path(out) / ".runners.lock", "a") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    guard = FileLock(Path(out) / ".runners.lock")
+    me = Path(out) / ".runners" / f"{os.getpid()}-{time.monotonic_ns()}.lock"
+    me.parent.mkdir(exist_ok=True)
+    mine = FileLock(me)
+    with guard:
+        mine.acquire()
+        alive = [p for p in me.parent.glob("*.lock") if p != me and _held(p)]
+        if not alive:
             for tmp in Path(out).glob(".*.tmp"):
                 shutil.rmtree(tmp, ignore_errors=True)  # left by a killed run; never read
-            fcntl.flock(fh, fcntl.LOCK_SH)
-        except BlockingIOError:
-            fcntl.flock(fh, fcntl.LOCK_SH)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    try:
+        yield
+    finally:
+        mine.release()
+        me.unlink(missing_ok=True)
+
+
+def _held(path: Path) -> bool:
+    """Whether another runner still holds its presence lock (a dead runner's lock is free)."""
+    probe = FileLock(path)
+    try:
+        probe.acquire(timeout=0)
+    except Timeout:
+        return True
+    probe.release()
+    path.unlink(missing_ok=True)
+    return False
 
 
 def estimate(stages: list[Stage], spec: GridSpec, out: Path, overrides: dict[str, Any] | None = None) -> None:
@@ -220,17 +235,17 @@ def estimate(stages: list[Stage], spec: GridSpec, out: Path, overrides: dict[str
     speeds = [r.timings.examples_per_s for r in _finished(out) if r.kind == "train" and r.model == spec.model and r.timings.examples_per_s]
     speed = sum(speeds) / len(speeds) if speeds else None
     for stage in stages:
-        if stage.kind not in ("intermediate", "target"):
+        if stage.kind != "train":
             continue
         inter = next((i for i in spec.intermediates if i.name == stage.intermediate), None)
-        if stage.kind == "intermediate" and inter is not None:
+        if stage.phase == "intermediate" and inter is not None:
             cfg = intermediate_config(spec, inter, stage.seed, overrides)
         else:
             cfg = target_config(spec, stage.config_task or stage.tasks[0], stage.seed, overrides)
         if cfg.train.max_steps:
             n = cfg.train.max_steps * cfg.train.batch_size * cfg.train.grad_accum
         else:
-            sizes = [KNOWN_TRAIN_SIZES.get(t) for t in stage.tasks]
+            sizes = [get_task(t).train_size for t in stage.tasks]
             n = int(cfg.train.epochs * sum(sizes)) if all(sizes) else None
         stage.examples = n
         stage.estimate_s = n / speed if (n and speed) else None
@@ -250,10 +265,6 @@ def plan_json(stages: list[Stage]) -> list[dict[str, Any]]:
 
 def execute(spec: GridSpec, out: Path, overrides: dict[str, Any] | None = None, progress: Any = None) -> list[Stage]:
     """Run every stage not yet done, in dependency order; returns the stages with final status."""
-    from xstilts.evaluate.retrieval_run import retrieval_run
-    from xstilts.evaluate.zero_shot import evaluate_run
-    from xstilts.train.phase import train_run
-
     overrides = overrides or {}
     out = Path(out)
     stages = plan(spec, out, overrides)
@@ -279,20 +290,7 @@ def execute(spec: GridSpec, out: Path, overrides: dict[str, Any] | None = None, 
                     continue
                 started = time.perf_counter()
                 parent = out / by_key[stage.deps[0]].run_id if stage.deps else None
-                if stage.kind == "intermediate":
-                    cfg = intermediate_config(spec, inters[stage.intermediate], stage.seed, overrides)
-                    result = train_run(stage.tasks, cfg, out, progress=progress)
-                elif stage.kind == "target":
-                    cfg = target_config(spec, stage.config_task or stage.tasks[0], stage.seed, overrides)
-                    result = train_run(stage.tasks, cfg, out, init=parent, progress=progress)
-                elif stage.kind == "evaluate":
-                    cfg = target_config(spec, stage.target, stage.seed, overrides)
-                    result = evaluate_run(stage.target, cfg, parent, out, languages=spec.languages.get(stage.target),
-                                          kind="transfer", intermediate=stage.intermediate, progress=progress)
-                else:
-                    cfg = target_config(spec, stage.target, stage.seed, overrides)
-                    result = retrieval_run(stage.target, cfg, out, model_run=parent, languages=spec.languages.get(stage.target),
-                                           progress=progress, intermediate=stage.intermediate)
+                result = run_stage(stage, spec, inters, out, parent, overrides, progress)
                 atomic_write_json(_index_path(out, stage.key), {"run_id": result.run_id, "kind": stage.kind,
                                                                 "seconds": time.perf_counter() - started, "pid": os.getpid()})
                 stage.status, stage.run_id = "done", result.run_id
@@ -300,3 +298,20 @@ def execute(spec: GridSpec, out: Path, overrides: dict[str, Any] | None = None, 
                 progress.advance(bar)
     return stages
 
+
+def run_stage(
+    stage: Stage, spec: GridSpec, inters: dict[str, Intermediate], out: Path, parent: Path | None, overrides: dict[str, Any], progress: Any
+) -> RunResult:
+    """One stage through the recipe's own stage functions (the same ones ``xstilts transfer`` calls)."""
+    if stage.phase == "intermediate":
+        cfg = intermediate_config(spec, inters[stage.intermediate], stage.seed, overrides)
+        return transfer.train_intermediate(stage.tasks, cfg, out, progress)
+    target = stage.target or stage.config_task or stage.tasks[0]
+    cfg = target_config(spec, target, stage.seed, overrides)
+    if stage.phase == "target":
+        return transfer.train_target(target, cfg, out, parent, progress)
+    languages = spec.languages.get(target)
+    if stage.kind == "retrieval":
+        return transfer.retrieve(target, cfg, parent, out, languages, stage.intermediate, progress)
+    assert parent is not None, "a zero-shot stage depends on its target training"
+    return transfer.zero_shot(target, cfg, parent, out, languages, stage.intermediate, progress)

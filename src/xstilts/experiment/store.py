@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -23,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from xstilts.experiment.results import RESULT_FILE
+from xstilts.runs import RESULT_FILE, upgrade
 
 INDEX_FILE = "index.sqlite"
 #: bump when the tables change: an index with another version is rebuilt from the JSON files
@@ -47,7 +46,6 @@ CREATE INDEX IF NOT EXISTS runs_by_task ON runs (task, intermediate, seed);
 """
 
 RUN_COLUMNS = ("run_id", "kind", "task", "intermediate", "model", "seed", "created", "path", "eval_split", "data_dir", "max_examples")
-_SPLIT_NOTE = re.compile(r"^split ([^;\s]+)")
 
 
 def result_files(run_dir: Path) -> Iterator[Path]:
@@ -58,11 +56,10 @@ def result_files(run_dir: Path) -> Iterator[Path]:
 
 
 def eval_split(raw: dict[str, Any]) -> str | None:
-    """The split a run was scored on: its first note says ``split X``; else its config."""
-    for note in raw.get("notes") or []:
-        match = _SPLIT_NOTE.match(str(note))
-        if match:
-            return match[1]
+    """The split a run was scored on (a field since schema 2, a note before); else its config's."""
+    split = upgrade(raw).get("eval_split")
+    if split:
+        return str(split)
     return ((raw.get("config") or {}).get("data") or {}).get("eval_split")
 
 

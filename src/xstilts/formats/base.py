@@ -1,31 +1,139 @@
 """What every task format provides, and the registry that maps a format name to its module.
 
-A format owns its head, its featurisation and collation, its decoding and its metric. Training and
-evaluation code call these hooks and never switch on the format themselves.
+A format owns everything that depends on the kind of task: reading plain files into examples, which
+examples carry gold, what ``data stats`` counts, prediction files, the metric and how a language's
+score is read off it, the per-example units a bootstrap resamples, and, for formats that train, the
+head, featurisation, collation and decoding. Nothing outside ``xstilts.formats`` switches on a format.
+
+Formats sit below tasks: a task module uses its format's row readers for its release files, and a
+format sees a task only through :class:`TaskSpec`, the few fields it reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
+import numpy as np
 import torch
 from torch import nn
 
-from xstilts.data.schema import Example
-from xstilts.tasks.base import Task
+from xstilts.data.schema import DataError, Example
 
 Feature = dict[str, Any]
 
 
+class TaskSpec(Protocol):
+    """What a format reads of a task (``xstilts.tasks.base.Task`` has it): formats import no task."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def format(self) -> str: ...
+    @property
+    def labels(self) -> tuple[str, ...] | None: ...
+    @property
+    def metric(self) -> str: ...
+    @property
+    def metric_variant(self) -> str | None: ...
+
+    def canonical_label(self, raw: str) -> str | None: ...
+
+
+
+@dataclass
+class SplitCounts:
+    """What ``xstilts data stats`` reports for one split: examples, labelled ones, sentences, tokens."""
+
+    examples: int
+    labeled: int
+    sentences: int
+    tokens: int
+
+
+@dataclass
+class Units:
+    """One language of one run: unit ids, their statistics and how they aggregate.
+
+    ``mean``: the language score is the mean of per-unit values (accuracy, QA's (EM+F1)/2, Tatoeba).
+    ``f1``: it is 200·tp / (predicted + gold) summed over units (seqeval entities per sentence, BUCC
+    pairs per source sentence), which is not a mean of per-unit F1s.
+    """
+
+    ids: tuple[str, ...]
+    stats: np.ndarray  # (n, 1) for "mean", (n, 3) tp / predicted / gold for "f1"
+    rule: Literal["mean", "f1"]
+
+    def score(self) -> float:
+        return float(self.resampled(np.ones((1, len(self.ids))))[0])
+
+    def resampled(self, counts: np.ndarray) -> np.ndarray:
+        """Language score under each row of bootstrap counts (how often each unit was drawn)."""
+        sums = counts @ self.stats
+        if self.rule == "mean":
+            return sums[:, 0] / counts.sum(axis=1)
+        denom = sums[:, 1] + sums[:, 2]
+        return np.divide(200.0 * sums[:, 0], denom, out=np.zeros(len(counts)), where=denom > 0)
+
+
+@runtime_checkable
 class Format(Protocol):
+    """The part every format has, trained or not: data, gold, predictions and metric."""
+
     name: str
+    #: whether the format has a head and is fine-tuned (retrieval scores an encoder as it is)
+    trainable: bool
+    prediction_suffix: str
+
+    def bind(self, task: TaskSpec) -> Format:
+        """The format as ``task`` uses it (QA: SQuAD v1.1, SQuAD 2.0 or MLQA scoring)."""
+
+    def read_file(self, task: TaskSpec, path: Path) -> list[Any]:
+        """Examples of a plain-named file (``<lang>.<split>.<ext>``), in any extension the format reads."""
+
+    def collect(self, examples: list[Any], language: str) -> list[Any]:
+        """A loaded split as the format holds it (retrieval: one parallel corpus, not single pairs)."""
+
+    def has_gold(self, example: Any) -> bool:
+        """Whether an example carries a gold answer: unlabeled ones never train and are never scored."""
+
+    def counts(self, examples: Sequence[Any]) -> SplitCounts: ...
+
+    def score(self, examples: Sequence[Any], predictions: dict[str, Any], language: str) -> dict[str, float]:
+        """Metrics on the 0-100 scale; the task's primary metric among them."""
+
+    def language_score(self, task: TaskSpec, metrics: Mapping[str, float]) -> float | None:
+        """One language's contribution to the task score, as XTREME reads it off the metrics."""
+
+    def score_rule(self, task: TaskSpec) -> str:
+        """How :meth:`language_score` reads the metrics, for tables (``accuracy``, ``(EM+F1)/2``)."""
+
+    def units(self, task: TaskSpec, examples: Sequence[Any], path: Path, language: str) -> Units:
+        """Per-example units of a prediction file, for the paired bootstrap."""
+
+    def chance(self, task: TaskSpec) -> float | None:
+        """The score of guessing uniformly, where that is a meaningful floor (0-1 scale)."""
+
+    def write_predictions(self, path: Path, examples: Sequence[Any], predictions: dict[str, Any]) -> None: ...
+
+    def read_predictions(self, path: Path, examples: Sequence[Any]) -> dict[str, Any]: ...
+
+    def export_text(self, path: Path) -> str:
+        """A prediction file's text, checked to have the shape XTREME's submission layout expects."""
+
+
+@runtime_checkable
+class TrainableFormat(Format, Protocol):
+    """A format with a head: what training and zero-shot prediction need on top of :class:`Format`."""
 
     def head(self, hidden_size: int, num_labels: int, dropout: float) -> nn.Module:
         """A fresh head; it maps encoder hidden states (and the batch) to logits."""
 
-    def label_list(self, task: Task, examples: Sequence[Example]) -> list[str]:
+    def label_list(self, task: TaskSpec, examples: Sequence[Example]) -> list[str]:
         """The label names the head predicts (the task's, or those seen in training data)."""
 
     def featurize(self, examples: Sequence[Example], tokenizer: Any, labels: list[str], max_length: int, doc_stride: int) -> list[Feature]:
@@ -42,12 +150,9 @@ class Format(Protocol):
     def decode(self, examples: Sequence[Example], features: Sequence[Feature], outputs: Sequence[Any], labels: list[str]) -> dict[str, Any]:
         """Per-example predictions keyed by example id."""
 
-    def score(self, examples: Sequence[Example], predictions: dict[str, Any], language: str) -> dict[str, float]:
-        """Metrics on the 0-100 scale; the task's primary metric among them."""
 
-    def write_predictions(self, path: Path, examples: Sequence[Example], predictions: dict[str, Any]) -> None: ...
-
-    def read_predictions(self, path: Path, examples: Sequence[Example]) -> dict[str, Any]: ...
+class NotTrainable(ValueError):
+    """A task of a format without a head (retrieval) was asked to train or predict."""
 
 
 _FORMATS: dict[str, Format] = {}
@@ -60,14 +165,27 @@ def register_format(fmt: Format) -> Format:
     return fmt
 
 
+def format_of(task: TaskSpec) -> Format:
+    """The format ``task`` declares, bound to the task (its scoring variant)."""
+    return get_format(task.format).bind(task)
+
+
+def trainable_format(task: TaskSpec) -> TrainableFormat:
+    """The task's format if it trains a head, else a clear error naming the task."""
+    fmt = format_of(task)
+    if not fmt.trainable or not isinstance(fmt, TrainableFormat):
+        raise NotTrainable(f"{task.name} is a {fmt.name} task: it has no head to train or predict with")
+    return fmt
+
+
 def get_format(name: str) -> Format:
     import importlib
 
     if name not in _FORMATS:
-        try:
+        with contextlib.suppress(ModuleNotFoundError):
             importlib.import_module(f"xstilts.formats.{name}")
-        except ModuleNotFoundError:
-            raise KeyError(f"no format module for {name!r}") from None
+    if name not in _FORMATS:
+        raise KeyError(f"no format named {name!r}; formats register themselves in xstilts.formats.<name>")
     return _FORMATS[name]
 
 
@@ -89,3 +207,40 @@ def attention_mask(seqs: Sequence[Sequence[int]]) -> torch.Tensor:
     for i, s in enumerate(seqs):
         out[i, : len(s)] = 1
     return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# Pieces several formats share; each format composes the ones it needs.
+
+
+def metric_score(task: TaskSpec, metrics: Mapping[str, float]) -> float | None:
+    """The task's metric read off one language's metrics (an XTREME task's is the one XTREME averages)."""
+    value = metrics.get(task.metric)
+    return None if value is None or math.isnan(value) else float(value)
+
+
+def mean_units(fmt: Format, task: TaskSpec, examples: Sequence[Any], predictions: dict[str, Any], language: str) -> Units:
+    """Units whose language score is the mean of per-example scores, each scored by the format itself."""
+    gold = [ex for ex in examples if fmt.has_gold(ex)]
+    values = [fmt.language_score(task, fmt.score([ex], predictions, language)) for ex in gold]
+    stats = np.array([[v if v is not None else math.nan] for v in values], dtype=float)
+    return Units(tuple(ex.id for ex in gold), stats, "mean")
+
+
+def word_count(texts: Sequence[str]) -> int:
+    """Whitespace tokens of raw text: counts that describe the data, not any model's tokenizer."""
+    return sum(len(t.split()) for t in texts)
+
+
+def text_counts(fmt: Format, examples: Sequence[Any], texts: Sequence[str]) -> SplitCounts:
+    return SplitCounts(len(examples), sum(map(fmt.has_gold, examples)), len(texts), word_count(texts))
+
+
+def line_export(path: Path, expected: str, check: Any = None) -> str:
+    """A one-value-per-line prediction file's text; ``check(value)`` is False for a malformed line."""
+    text = Path(path).read_text(encoding="utf-8")
+    for no, line in enumerate(text.splitlines(), start=1):
+        value = line.strip()
+        if value and ("\t" in value or (check is not None and not check(value))):
+            raise DataError(path, no, expected)
+    return text if text.endswith("\n") or not text else text + "\n"

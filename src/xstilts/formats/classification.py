@@ -6,17 +6,71 @@ Metric: accuracy over the labeled examples. Predictions: one label name per line
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from xstilts.data.schema import ClassificationExample, DataError
-from xstilts.formats.base import Feature, attention_mask, pad_sequences, register_format
+from xstilts.data.plain import LABEL_COLUMNS, UNLABELED, read_rows
+from xstilts.data.schema import ClassificationExample, DataError, Example
+from xstilts.formats.base import (
+    Feature,
+    SplitCounts,
+    TaskSpec,
+    Units,
+    attention_mask,
+    line_export,
+    mean_units,
+    metric_score,
+    pad_sequences,
+    register_format,
+    text_counts,
+)
 from xstilts.paths import atomic_write_text
-from xstilts.tasks.base import Task
+
+#: (first text, second text) column pairs accepted for classification, first match wins
+TEXT_COLUMNS: tuple[tuple[str, str | None], ...] = (
+    ("premise", "hypothesis"),
+    ("context", "statement"),
+    ("context", "hypothesis"),
+    ("sentence1", "sentence2"),
+    ("question1", "question2"),
+    ("sentence", None),
+    ("text", None),
+)
+
+
+def classification_row(task: TaskSpec, row: dict[str, Any], path: Path, line: int, index: int) -> ClassificationExample | None:
+    """One row with a text column pair (see TEXT_COLUMNS) and a label matched by name, never position."""
+    pair = next(((a, b) for a, b in TEXT_COLUMNS if a in row and (b is None or b in row)), None)
+    if pair is None:
+        wanted = "; ".join(f"{a}, {b}" if b else a for a, b in TEXT_COLUMNS)
+        raise DataError(path, line, f"text columns for a {task.name} row ({wanted}); the row has {', '.join(row)}")
+    a, b = pair
+    lab = next((c for c in LABEL_COLUMNS if c in row), "label")
+    text_a = row[a]
+    text_b = row[b] if b else None
+    raw_label = row.get(lab)
+    label = None
+    if raw_label is not None and str(raw_label).strip() not in UNLABELED:
+        label = task.canonical_label(str(raw_label))
+        if label is None:
+            allowed = ", ".join(task.labels or ())
+            raise DataError(path, line, f"a label in {{{allowed}}} (or an alias), found {raw_label!r}")
+    if not isinstance(text_a, str) or (b and not isinstance(text_b, str)):
+        raise DataError(path, line, f"text in columns {a}" + (f" and {b}" if b else ""))
+    used = {a, b, lab}
+    meta = {k: v for k, v in row.items() if k not in used and k not in {"id", "uid", "pairID"}}
+    ex_id = str(row.get("id") or row.get("uid") or row.get("pairID") or f"{path.stem}-{index}")
+    return ClassificationExample(id=ex_id, text_a=text_a, text_b=text_b, label=label, meta=meta)
+
+
+def classification_rows(task: TaskSpec, rows: Iterable[tuple[int, dict[str, Any]]], path: Path) -> list[Example]:
+    """Release files: numbered rows through :func:`classification_row`, skipping nothing but None."""
+    out = (classification_row(task, row, path, line, i) for i, (line, row) in enumerate(rows))
+    return [ex for ex in out if ex is not None]
 
 
 class ClassificationHead(nn.Module):
@@ -34,11 +88,43 @@ class ClassificationHead(nn.Module):
 
 class Classification:
     name = "classification"
+    trainable = True
+    prediction_suffix = ".txt"
+
+    def bind(self, task: TaskSpec) -> Classification:
+        return self
+
+    def read_file(self, task: TaskSpec, path: Path) -> list[Example]:
+        return read_rows(task, path, classification_row)
+
+    def collect(self, examples: list[Any], language: str) -> list[Any]:
+        return examples
+
+    def has_gold(self, example: ClassificationExample) -> bool:
+        return example.label is not None
+
+    def counts(self, examples: Sequence[ClassificationExample]) -> SplitCounts:
+        return text_counts(self, examples, [t for ex in examples for t in (ex.text_a, ex.text_b) if t])
+
+    def language_score(self, task: TaskSpec, metrics: Mapping[str, float]) -> float | None:
+        return metric_score(task, metrics)
+
+    def score_rule(self, task: TaskSpec) -> str:
+        return task.metric
+
+    def units(self, task: TaskSpec, examples: Sequence[ClassificationExample], path: Path, language: str) -> Units:
+        return mean_units(self, task, examples, self.read_predictions(path, examples), language)
+
+    def chance(self, task: TaskSpec) -> float | None:
+        return 1.0 / len(task.labels) if task.labels else None
+
+    def export_text(self, path: Path) -> str:
+        return line_export(path, "one label per line")
 
     def head(self, hidden_size: int, num_labels: int, dropout: float) -> nn.Module:
         return ClassificationHead(hidden_size, num_labels, dropout)
 
-    def label_list(self, task: Task, examples: Sequence[ClassificationExample]) -> list[str]:
+    def label_list(self, task: TaskSpec, examples: Sequence[ClassificationExample]) -> list[str]:
         if task.labels is not None:
             return list(task.labels)
         return sorted({ex.label for ex in examples if ex.label is not None})

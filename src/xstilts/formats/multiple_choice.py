@@ -8,21 +8,133 @@ takes (rows, tokens), so :meth:`MultipleChoice.collate` flattens (batch, choices
 A feature keeps its choices concatenated in ``input_ids`` with their lengths in ``choice_lens``: the
 feature cache stores flat integer lists, not lists of lists. Every example of a task must have the
 same number of choices, which is also the size of the label list.
+
+Rows: ``context`` is what stands before the choices and ``question`` the text that runs into each of
+them (CosmosQA: passage / question; HellaSwag: ``ctx_a`` / ``ctx_b``; CommonsenseQA: the question /
+empty). Plain JSONL uses the hub datasets' own field names, so one reader serves files and hub rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from xstilts.data.schema import DataError, MultipleChoiceExample
-from xstilts.formats.base import Feature, attention_mask, pad_sequences, register_format
+from xstilts.data.plain import UNLABELED, read_rows
+from xstilts.data.schema import DataError, Example, MultipleChoiceExample
+from xstilts.formats.base import (
+    Feature,
+    SplitCounts,
+    TaskSpec,
+    Units,
+    attention_mask,
+    line_export,
+    mean_units,
+    metric_score,
+    pad_sequences,
+    register_format,
+    text_counts,
+)
 from xstilts.paths import atomic_write_text
-from xstilts.tasks.base import Task
+
+_ANSWER_PREFIXES = ("answer", "ending")
+
+
+def _choice_index(raw: Any, n: int, path: object, line: int | None) -> int | None:
+    if raw is None or str(raw).strip() in UNLABELED:
+        return None
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise DataError(path, line, f"a choice index 0..{n - 1} as the label, found {raw!r}") from None
+    if not 0 <= value < n:
+        raise DataError(path, line, f"a choice index 0..{n - 1} as the label, found {value}")
+    return value
+
+
+def _letter_index(key: Any, labels: list[str], path: object, line: int | None) -> int | None:
+    if key is None or str(key).strip() in UNLABELED:
+        return None
+    key = str(key).strip()
+    if key not in labels:
+        raise DataError(path, line, f"an answerKey among the choice labels {', '.join(labels)}, found {key!r}")
+    return labels.index(key)
+
+
+def choice_example(row: Mapping[str, Any], path: object, line: int | None, default_id: str) -> MultipleChoiceExample:
+    """One multiple-choice row in any of the supported layouts (see the module docstring)."""
+    meta: dict[str, Any] = {}
+    if isinstance(row.get("choices"), list) and "context" in row:
+        # the generic JSONL layout: context, question (optional), choices as a list, label as an index
+        choices = [str(c) for c in row["choices"]]
+        if not choices:
+            raise DataError(path, line, "choices as a non-empty list")
+        label = _choice_index(row.get("label"), len(choices), path, line)
+        return MultipleChoiceExample(str(row.get("id") or default_id), str(row["context"]), str(row.get("question") or ""), choices, label, meta)
+    if "choices" in row or isinstance(row.get("question"), Mapping):
+        # CommonsenseQA: the hub's flat layout or the release's nested {stem, choices: [{label, text}]}
+        q = row["question"]
+        if isinstance(q, Mapping):
+            stem, choices, concept = q.get("stem"), q.get("choices"), q.get("question_concept")
+            labels = [str(c["label"]) for c in choices or []]
+            texts = [str(c["text"]) for c in choices or []]
+        else:
+            stem, choices, concept = q, row.get("choices"), row.get("question_concept")
+            if not isinstance(choices, Mapping):
+                raise DataError(path, line, "choices as {label: [...], text: [...]}")
+            labels, texts = [str(x) for x in choices.get("label", [])], [str(x) for x in choices.get("text", [])]
+        if not isinstance(stem, str) or not texts or len(labels) != len(texts):
+            raise DataError(path, line, "a question string and choices with one label per text")
+        if concept is not None:
+            meta["question_concept"] = concept
+        label = _letter_index(row.get("answerKey"), labels, path, line)
+        return MultipleChoiceExample(str(row.get("id") or default_id), stem, "", texts, label, meta)
+    if "endings" in row:
+        # HellaSwag: ctx_a is the context, ctx_b the start of the sentence every ending completes
+        endings = row["endings"]
+        if not isinstance(endings, list) or not endings:
+            raise DataError(path, line, "endings as a non-empty list")
+        if row.get("ctx_a") is not None and row.get("ctx_b") is not None:
+            context, question = str(row["ctx_a"]), str(row["ctx_b"])
+        elif row.get("ctx") is not None:
+            context, question = str(row["ctx"]), ""
+        else:
+            raise DataError(path, line, "ctx_a and ctx_b, or ctx")
+        for key in ("activity_label", "split_type", "source_id"):
+            if row.get(key) is not None:
+                meta[key] = row[key]
+        ex_id = str(row["ind"]) if row.get("ind") is not None else str(row.get("id") or default_id)
+        label = _choice_index(row.get("label"), len(endings), path, line)
+        return MultipleChoiceExample(ex_id, context, question, [str(e) for e in endings], label, meta)
+    # columns: context (or SWAG's sent1), question (or sent2, optional), answer0..N (or ending0..N), label
+    prefix = next((p for p in _ANSWER_PREFIXES if f"{p}0" in row), None)
+    if prefix is None:
+        have = ", ".join(row)
+        raise DataError(path, line, f"answer0..answerN columns (or endings/choices in JSONL); the row has {have}")
+    n = 0
+    while f"{prefix}{n}" in row:
+        n += 1
+    choices = [str(row[f"{prefix}{i}"]) for i in range(n)]
+    context = row.get("context", row.get("sent1"))
+    if context is None:
+        raise DataError(path, line, f"a context column; the row has {', '.join(row)}")
+    question = row.get("question", row.get("sent2")) or ""
+    label = _choice_index(row.get("label"), n, path, line)
+    return MultipleChoiceExample(str(row.get("id") or default_id), str(context), str(question), choices, label, meta)
+
+
+def choice_row(task: TaskSpec, row: dict[str, Any], path: Path, line: int, index: int) -> MultipleChoiceExample:
+    return choice_example(row, path, line, f"{path.stem}-{index}")
+
+
+def hub_choice_row(row: Mapping[str, Any], lang: str, i: int) -> MultipleChoiceExample:
+    """Hub rows of Rowan/hellaswag, allenai/cosmos_qa and tau/commonsense_qa (label -1/"" = unlabeled)."""
+    return choice_example(row, "hub row", i, f"{lang}-{i}")
+
+
 
 
 def choice_count(examples: Sequence[MultipleChoiceExample]) -> int:
@@ -47,12 +159,43 @@ class ChoiceHead(nn.Module):
 
 class MultipleChoice:
     name = "multiple_choice"
+    trainable = True
     prediction_suffix = ".txt"
+
+    def bind(self, task: TaskSpec) -> MultipleChoice:
+        return self
+
+    def read_file(self, task: TaskSpec, path: Path) -> list[Example]:
+        return read_rows(task, path, choice_row)
+
+    def collect(self, examples: list[Any], language: str) -> list[Any]:
+        return examples
+
+    def has_gold(self, example: MultipleChoiceExample) -> bool:
+        return example.label is not None
+
+    def counts(self, examples: Sequence[MultipleChoiceExample]) -> SplitCounts:
+        return text_counts(self, examples, [t for ex in examples for t in (ex.context, ex.question, *ex.choices) if t])
+
+    def language_score(self, task: TaskSpec, metrics: Mapping[str, float]) -> float | None:
+        return metric_score(task, metrics)
+
+    def score_rule(self, task: TaskSpec) -> str:
+        return task.metric
+
+    def units(self, task: TaskSpec, examples: Sequence[MultipleChoiceExample], path: Path, language: str) -> Units:
+        return mean_units(self, task, examples, self.read_predictions(path, examples), language)
+
+    def chance(self, task: TaskSpec) -> float | None:
+        return None  # the number of choices is a property of the data, not of the task
+
+    def export_text(self, path: Path) -> str:
+        return line_export(path, "one label per line")
 
     def head(self, hidden_size: int, num_labels: int, dropout: float) -> nn.Module:
         return ChoiceHead(hidden_size, dropout)
 
-    def label_list(self, task: Task, examples: Sequence[MultipleChoiceExample]) -> list[str]:
+    def label_list(self, task: TaskSpec, examples: Sequence[MultipleChoiceExample]) -> list[str]:
         return [str(i) for i in range(choice_count(examples))]
 
     def featurize(self, examples: Sequence[MultipleChoiceExample], tokenizer: Any, labels: list[str], max_length: int, doc_stride: int) -> list[Feature]:

@@ -4,13 +4,13 @@ Featurisation follows the SQuAD recipe: question first, context second, long con
 overlapping windows (``doc_stride``). A window's label is the token span of the first located answer,
 or the first-token (CLS) index when the window does not hold it or the question is unanswerable.
 
-Which metric scores a set of examples is decided by a hint the readers leave in ``QAExample.meta``,
-since :meth:`QA.score` gets no task name:
+Which metric scores a task is the task's ``metric_variant``; :meth:`QA.bind` gives the format bound
+to it (``format_of(task)``):
 
-- ``meta["qa_metric"] = "mlqa"``: MLQA's own normalisation (per language articles, CJK segmentation);
-- ``meta["qa_metric"] = "squad_v2"``: SQuAD 2.0 (no-answer predictions, HasAns/NoAns, best threshold);
-- ``meta["qa_metric"] = "squad_v1"`` or no hint: SQuAD v1.1, as XTREME scores XQuAD and TyDiQA. A set
-  with any unanswerable question is scored as SQuAD 2.0 even without the hint, since v1.1 cannot.
+- ``mlqa``: MLQA's own normalisation (per language articles, CJK segmentation);
+- ``squad_v2``: SQuAD 2.0 (no-answer predictions, HasAns/NoAns, best threshold);
+- ``squad_v1`` or none: SQuAD v1.1, as XTREME scores XQuAD and TyDiQA. A set with any unanswerable
+  question is scored as SQuAD 2.0 even then, since v1.1 cannot.
 
 The same decision switches no-answer decoding on: only SQuAD 2.0 sets may predict ``""``.
 Predictions file: the official ``{question_id: answer_text}`` JSON; SQuAD 2.0 sets also get the
@@ -20,8 +20,9 @@ official ``na_prob`` file beside it (``<name>.na_probs.json``).
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,11 +31,23 @@ import numpy as np
 import torch
 from torch import nn
 
-from xstilts.data.schema import DataError, QAExample
-from xstilts.formats.base import Feature, attention_mask, pad_sequences, register_format
+from xstilts.data.files import read_json, require
+from xstilts.data.plain import read_rows
+from xstilts.data.schema import DataError, Example, QAExample
+from xstilts.data.squad import is_squad_json, parse_squad, qa_example
+from xstilts.formats.base import (
+    Feature,
+    SplitCounts,
+    TaskSpec,
+    Units,
+    attention_mask,
+    mean_units,
+    pad_sequences,
+    register_format,
+    text_counts,
+)
 from xstilts.formats.qa_metric import mlqa_scores, squad_v1_scores, squad_v2_scores
 from xstilts.paths import atomic_write_json
-from xstilts.tasks.base import Task
 
 METRIC_VARIANTS = ("squad_v1", "squad_v2", "mlqa")
 #: XTREME's ``max_query_length``: longer questions are cut so the context keeps its room
@@ -56,17 +69,48 @@ class QAPrediction:
     na_prob: float | None = None
 
 
-def metric_variant(examples: Sequence[QAExample]) -> str:
-    """``squad_v1``, ``squad_v2`` or ``mlqa`` for a set of examples (see the module docstring)."""
-    hints = {ex.meta["qa_metric"] for ex in examples if "qa_metric" in ex.meta}
-    unknown = hints - set(METRIC_VARIANTS)
-    if unknown or len(hints) > 1:
-        raise ValueError(f"examples carry qa_metric hints {sorted(hints)}; expected one of {METRIC_VARIANTS}")
-    if hints:
-        hint = hints.pop()
-        if hint != "squad_v1":
-            return hint
+EM_KEYS = ("exact_match", "em")
+
+
+def metric_variant(examples: Sequence[QAExample], declared: str | None = None) -> str:
+    """``squad_v1``, ``squad_v2`` or ``mlqa`` for a set of examples of a task that declares ``declared``."""
+    if declared is not None and declared not in METRIC_VARIANTS:
+        raise ValueError(f"QA metric variant {declared!r}; expected one of {METRIC_VARIANTS}")
+    if declared and declared != "squad_v1":
+        return declared
     return "squad_v2" if any(ex.is_impossible for ex in examples) else "squad_v1"
+
+
+def qa_row(task: TaskSpec, row: dict[str, Any], path: Path, line: int, index: int) -> QAExample:
+    """``id, context, question, answers`` with answers as ``{text: [...], answer_start: [...]}`` or a list."""
+    context, question = require(row, path, line, "context", "question")
+    answers = row.get("answers") or []
+    if row.get("is_impossible") in (True, "true", "True", 1):
+        answers = []
+    try:
+        if isinstance(answers, Mapping):
+            texts, starts = list(answers.get("text") or []), list(answers.get("answer_start") or [])
+            if len(texts) != len(starts):
+                raise ValueError
+            pairs = [(str(t), int(s)) for t, s in zip(texts, starts, strict=True)]
+        else:
+            pairs = [(str(a["text"]), int(a["answer_start"])) for a in answers]
+    except (KeyError, TypeError, ValueError):
+        raise DataError(path, line, "answers as {text: [...], answer_start: [...]} (same lengths) or [{text, answer_start}]") from None
+    qid = str(row.get("id") or f"{path.stem}-{index}")
+    meta = {"title": row["title"]} if row.get("title") is not None else {}
+    return qa_example(qid, str(context), str(question), pairs, meta)
+
+
+
+
+def read_qa_file(task: TaskSpec, path: Path) -> list[Example]:
+    """A plain-named QA file: SQuAD JSON layout, or rows of ``id, context, question, answers``."""
+    if path.suffix == ".json":
+        data = read_json(path)
+        if is_squad_json(data):
+            return list(parse_squad(data, path))
+    return read_rows(task, path, qa_row)
 
 
 def answer_text(prediction: QAPrediction | str) -> str:
@@ -119,15 +163,60 @@ def _window_labels(ex: QAExample, offsets: list[tuple[int, int] | None], cls: in
 
 class QA:
     name = "qa"
+    trainable = True
     prediction_suffix = ".json"
     n_best = N_BEST
     max_answer_length = MAX_ANSWER_LENGTH
     null_threshold = NULL_SCORE_DIFF_THRESHOLD
 
+    def __init__(self, variant: str | None = None) -> None:
+        if variant is not None and variant not in METRIC_VARIANTS:
+            raise ValueError(f"QA metric variant {variant!r}; expected one of {METRIC_VARIANTS}")
+        self.variant = variant
+
+    def bind(self, task: TaskSpec) -> QA:
+        variant = getattr(task, "metric_variant", None)
+        return self if variant == self.variant else QA(variant)
+
+    def read_file(self, task: TaskSpec, path: Path) -> list[Example]:
+        return read_qa_file(task, path)
+
+    def collect(self, examples: list[Any], language: str) -> list[Any]:
+        return examples
+
+    def has_gold(self, example: QAExample) -> bool:
+        return True  # an empty answer list is SQuAD 2.0's gold "no answer"
+
+    def counts(self, examples: Sequence[QAExample]) -> SplitCounts:
+        contexts = list(dict.fromkeys(ex.context for ex in examples))  # a shared context is one text
+        return text_counts(self, examples, [ex.question for ex in examples if ex.question] + contexts)
+
+    def language_score(self, task: TaskSpec, metrics: Mapping[str, float]) -> float | None:
+        """XTREME scores QA as (EM + F1) / 2."""
+        em = next((metrics[k] for k in EM_KEYS if k in metrics), None)
+        f1 = metrics.get("f1")
+        value = None if em is None or f1 is None else (em + f1) / 2
+        return None if value is None or math.isnan(value) else float(value)
+
+    def score_rule(self, task: TaskSpec) -> str:
+        return "(EM+F1)/2"
+
+    def units(self, task: TaskSpec, examples: Sequence[QAExample], path: Path, language: str) -> Units:
+        return mean_units(self, task, examples, self.read_predictions(path, examples), language)
+
+    def chance(self, task: TaskSpec) -> float | None:
+        return None
+
+    def export_text(self, path: Path) -> str:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+            raise DataError(path, None, "a JSON object {question_id: answer_text}")
+        return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
     def head(self, hidden_size: int, num_labels: int, dropout: float) -> nn.Module:
         return SpanHead(hidden_size, num_labels)
 
-    def label_list(self, task: Task, examples: Sequence[QAExample]) -> list[str]:
+    def label_list(self, task: TaskSpec, examples: Sequence[QAExample]) -> list[str]:
         return ["start", "end"]
 
     def featurize(self, examples: Sequence[QAExample], tokenizer: Any, labels: list[str], max_length: int, doc_stride: int) -> list[Feature]:
@@ -178,7 +267,7 @@ class QA:
 
     def decode(self, examples: Sequence[QAExample], features: Sequence[Feature], outputs: Sequence[Any], labels: list[str]) -> dict[str, QAPrediction]:
         """Best span over every window of a question; SQuAD 2.0 sets may answer "" instead."""
-        allow_null = metric_variant(examples) == "squad_v2"
+        allow_null = metric_variant(examples, self.variant) == "squad_v2"
         windows: dict[int, list[int]] = defaultdict(list)
         for k, f in enumerate(features):
             windows[f["ex"]].append(k)
@@ -220,7 +309,7 @@ class QA:
     def score(self, examples: Sequence[QAExample], predictions: dict[str, Any], language: str) -> dict[str, float]:
         if not examples:
             return {}
-        variant = metric_variant(examples)
+        variant = metric_variant(examples, self.variant)
         texts = {ex.id: answer_text(predictions[ex.id]) for ex in examples if ex.id in predictions}
         if variant == "squad_v2":
             return self._score_v2(examples, predictions, texts)
@@ -239,7 +328,7 @@ class QA:
 
     def write_predictions(self, path: Path, examples: Sequence[QAExample], predictions: dict[str, Any]) -> None:
         atomic_write_json(path, {ex.id: answer_text(predictions[ex.id]) for ex in examples})
-        if metric_variant(examples) == "squad_v2":
+        if metric_variant(examples, self.variant) == "squad_v2":
             probs = {ex.id: getattr(predictions[ex.id], "na_prob", None) for ex in examples}
             if all(p is not None for p in probs.values()):
                 atomic_write_json(_na_probs_path(path), probs)

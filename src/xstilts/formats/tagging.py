@@ -14,21 +14,96 @@ tag predicted most often in the decoded set. Both are counted in the metrics (``
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
-from xstilts.data.schema import DataError, TaggingExample
-from xstilts.formats.base import Feature, attention_mask, pad_sequences, register_format
+from xstilts.data.conllu import read_conllu
+from xstilts.data.files import require
+from xstilts.data.iob2 import check_tag, read_iob2, read_tagged_text
+from xstilts.data.plain import read_rows
+from xstilts.data.schema import DataError, Example, TaggingExample
+from xstilts.formats.base import (
+    Feature,
+    SplitCounts,
+    TaskSpec,
+    Units,
+    attention_mask,
+    metric_score,
+    pad_sequences,
+    register_format,
+)
 from xstilts.formats.tagging_metric import read_tag_predictions, seqeval_scores, write_tag_predictions
-from xstilts.tasks.base import Task
 
 _CHUNK = 1000
+TAG_FIELDS = ("tags", "ner_tags", "pos_tags")
+
+
+def is_ner(task: TaskSpec) -> bool:
+    """NER tasks have IOB2 label sets; their tags are checked for IOB2 shape."""
+    return bool(task.labels) and any(lab.startswith("B-") for lab in task.labels or ())
+
+
+def tagging_row(task: TaskSpec, row: dict[str, Any], path: Path, line: int, index: int) -> TaggingExample:
+    """JSONL ``tokens`` with ``tags``, ``ner_tags`` or ``pos_tags`` as tag names (not class ids)."""
+    (tokens,) = require(row, path, line, "tokens")
+    field = next((f for f in TAG_FIELDS if f in row), None)
+    tags = row.get(field) if field else None
+    if isinstance(tokens, str):
+        tokens = tokens.split()
+    if isinstance(tags, str):
+        tags = tags.split()
+    if not isinstance(tokens, list) or (tags is not None and not isinstance(tags, list)):
+        raise DataError(path, line, "tokens and tags as lists")
+    if tags is not None:
+        if len(tags) != len(tokens):
+            raise DataError(path, line, f"one tag per token ({len(tokens)} tokens, {len(tags)} tags)")
+        if any(not isinstance(t, str) for t in tags):
+            raise DataError(path, line, f"tag names in {field} (strings such as B-PER), not class ids")
+        for tag in tags:
+            check_tag(tag, path, line, task.labels, is_ner(task))
+    meta = {k: v for k, v in row.items() if k not in {"id", "tokens", field}}
+    return TaggingExample(str(row.get("id") or f"{path.stem}-{index}"), [str(t) for t in tokens], tags, meta)
+
+
+def _lang_of(path: Path) -> str:
+    return path.name.split(".", 1)[0]
+
+
+def read_conllu_file(task: TaskSpec, path: Path) -> list[Example]:
+    return list(read_conllu(path, task.labels))
+
+
+def read_iob2_file(task: TaskSpec, path: Path) -> list[Example]:
+    return list(read_iob2(path, task.labels, lang=_lang_of(path)))
+
+
+def read_text_file(task: TaskSpec, path: Path) -> list[Example]:
+    return list(read_tagged_text(path, task.labels, iob2=is_ner(task)))
+
+
+def hub_tag_row(field: str, names: tuple[str, ...] | None = None):
+    """A mapper for hub rows ``tokens`` + ``field`` (ClassLabel ids mapped through ``names``)."""
+
+    def row(r: Mapping[str, Any], lang: str, i: int) -> TaggingExample:
+        tags = r[field]
+        if names is not None:
+            tags = [t if isinstance(t, str) else names[int(t)] for t in tags]
+        ex_id = str(r["id"]) if r.get("id") is not None else f"{lang}-{i}"
+        return TaggingExample(ex_id, list(r["tokens"]), list(tags))
+
+    return row
+
+
+#: whole-file readers by extension; any other extension is read as rows (JSONL ``tokens`` + tags)
+FILE_READERS = {"conllu": read_conllu_file, "iob2": read_iob2_file, "txt": read_text_file}
 
 
 @dataclass
@@ -67,12 +142,63 @@ def _split_specials(ids: list[int], word_ids: list[int | None]) -> tuple[list[in
 
 class Tagging:
     name = "tagging"
+    trainable = True
     prediction_suffix = ".txt"
+
+    def bind(self, task: TaskSpec) -> Tagging:
+        return self
+
+    def read_file(self, task: TaskSpec, path: Path) -> list[Example]:
+        reader = FILE_READERS.get(path.suffix.lstrip("."))
+        return reader(task, path) if reader else read_rows(task, path, tagging_row)
+
+    def collect(self, examples: list[Any], language: str) -> list[Any]:
+        return examples
+
+    def has_gold(self, example: TaggingExample) -> bool:
+        return example.tags is not None
+
+    def counts(self, examples: Sequence[TaggingExample]) -> SplitCounts:
+        """A sentence per example; tokens are its words."""
+        words = sum(len(ex.tokens) for ex in examples)
+        return SplitCounts(len(examples), sum(map(self.has_gold, examples)), len(examples), words)
+
+    def language_score(self, task: TaskSpec, metrics: Mapping[str, float]) -> float | None:
+        return metric_score(task, metrics)
+
+    def score_rule(self, task: TaskSpec) -> str:
+        return task.metric
+
+    def units(self, task: TaskSpec, examples: Sequence[TaggingExample], path: Path, language: str) -> Units:
+        """Seqeval entities per sentence: true positives, predicted and gold chunks."""
+        from seqeval.metrics.sequence_labeling import get_entities
+
+        predicted = read_tag_predictions(path)
+        if len(predicted) != len(examples):
+            raise ValueError(f"{path}: {len(predicted)} sentences for {len(examples)} examples")
+        rows, ids = [], []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # bare POS tags: seqeval's reading is the intended one
+            for ex, tags in zip(examples, predicted, strict=True):
+                if ex.tags is None:
+                    continue
+                true, pred = set(get_entities(list(ex.tags))), set(get_entities(tags))
+                rows.append([len(true & pred), len(pred), len(true)])
+                ids.append(ex.id)
+        return Units(tuple(ids), np.array(rows, dtype=float).reshape(-1, 3), "f1")
+
+    def chance(self, task: TaskSpec) -> float | None:
+        return None
+
+    def export_text(self, path: Path) -> str:
+        read_tag_predictions(path)  # raises on a malformed line
+        text = Path(path).read_text(encoding="utf-8")
+        return text if text.endswith("\n") or not text else text + "\n"
 
     def head(self, hidden_size: int, num_labels: int, dropout: float) -> nn.Module:
         return TokenHead(hidden_size, num_labels, dropout)
 
-    def label_list(self, task: Task, examples: Sequence[TaggingExample]) -> list[str]:
+    def label_list(self, task: TaskSpec, examples: Sequence[TaggingExample]) -> list[str]:
         if task.labels is not None:
             return list(task.labels)
         return sorted({tag for ex in examples for tag in ex.tags or ()})

@@ -40,7 +40,6 @@ original intfloat/multilingual-e5-small; ``config.json`` and the manifest say so
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import importlib.metadata
 import importlib.resources
@@ -56,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from filelock import FileLock, Timeout
 
 from xstilts.paths import atomic_dir, atomic_write_json, cache_dir
 
@@ -196,17 +196,16 @@ def _manifest_source_matches(path: Path) -> bool:
 
 @contextlib.contextmanager
 def _exclusive_lock(final: Path, progress: bool) -> Iterator[None]:
-    lock_path = final.with_name(f".{final.name}.lock")
-    with open(lock_path, "a+b") as fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            with _status(f"Waiting for another process converting {final.name}", progress):
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    lock = FileLock(final.with_name(f".{final.name}.lock"), thread_local=False)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        with _status(f"Waiting for another process converting {final.name}", progress):
+            lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _remove_leftovers(final: Path) -> None:

@@ -15,10 +15,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from xstilts.formats.base import get_format
-from xstilts.models.encoder import ENCODER_DIR
 from xstilts.paths import atomic_write_json
-
-HEADS_DIR = "heads"
+from xstilts.runs import ENCODER_DIR, HEADS_DIR
 
 
 class MultiTaskModel(nn.Module):
@@ -58,8 +56,3 @@ class MultiTaskModel(nn.Module):
         info = json.loads((Path(run_dir) / HEADS_DIR / f"{task}.json").read_text())
         self.add_head(task, info["format"], info["labels"], info.get("dropout", 0.1))
         self.heads[task].load_state_dict(load_file(str(Path(run_dir) / HEADS_DIR / f"{task}.safetensors")))
-
-
-def saved_heads(run_dir: Path) -> list[str]:
-    folder = Path(run_dir) / HEADS_DIR
-    return sorted(p.stem for p in folder.glob("*.safetensors")) if folder.is_dir() else []

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from xstilts.report.examples import Units
+from xstilts.formats.base import Units
 
 
 def stable_seed(*parts: str) -> int:

@@ -9,7 +9,6 @@ with a blank line between sentences; ``{id: answer}`` JSON; one retrieved index 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +17,10 @@ import pandas as pd
 from xstilts.config import ConfigError
 from xstilts.data.schema import DataError
 from xstilts.experiment import store
-from xstilts.formats.tagging_metric import read_tag_predictions
 from xstilts.paths import atomic_write_json, atomic_write_text
-from xstilts.report.runs import SCORED_KINDS, intermediate_label
+from xstilts.report.runs import intermediate_label
 from xstilts.report.xtreme import XTREME_TASKS
+from xstilts.runs import NO_INTERMEDIATE, SCORED_KINDS
 from xstilts.tasks.registry import get_task
 
 MANIFEST = "xstilts-export.json"
@@ -38,7 +37,7 @@ class Export:
     notes: list[str] = field(default_factory=list)
 
 
-def select_runs(run_dir: Path | str, intermediate: str = "none", seed: int | None = None, model: str | None = None) -> tuple[pd.DataFrame, int, str, list[str]]:
+def select_runs(run_dir: Path | str, intermediate: str = NO_INTERMEDIATE, seed: int | None = None, model: str | None = None) -> tuple[pd.DataFrame, int, str, list[str]]:
     """One run per XTREME task for (model, intermediate, seed); refuses anything ambiguous or mixed."""
     runs = store.runs(run_dir)
     runs = runs[runs["kind"].isin(SCORED_KINDS) & runs["task"].isin(XTREME_TASKS)].copy()
@@ -74,29 +73,7 @@ def select_runs(run_dir: Path | str, intermediate: str = "none", seed: int | Non
     return picked, int(seed), model, notes
 
 
-def check_file(fmt: str, path: Path) -> str:
-    """The prediction file's text after checking it has the shape XTREME expects for the format."""
-    text = path.read_text(encoding="utf-8")
-    if fmt == "qa":
-        data = json.loads(text)
-        if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
-            raise DataError(path, None, "a JSON object {question_id: answer_text}")
-        return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
-    if fmt == "tagging":
-        read_tag_predictions(path)  # raises on a malformed line
-    else:
-        lines = [(no, line.strip()) for no, line in enumerate(text.splitlines(), start=1) if line.strip()]
-        bucc = fmt == "retrieval" and bool(lines) and "\t" in lines[0][1]
-        tatoeba = fmt == "retrieval" and not bucc
-        expected = "xx-id<TAB>en-id" if bucc else ("one retrieved index per line" if tatoeba else "one label per line")
-        for no, line in lines:
-            parts = line.split("\t")
-            if len(parts) != (2 if bucc else 1) or (tatoeba and not line.lstrip("-").isdigit()):
-                raise DataError(path, no, expected)
-    return text if text.endswith("\n") or not text else text + "\n"
-
-
-def export_xtreme(run_dir: Path | str, out_dir: Path | str, intermediate: str = "none", seed: int | None = None,
+def export_xtreme(run_dir: Path | str, out_dir: Path | str, intermediate: str = NO_INTERMEDIATE, seed: int | None = None,
                   model: str | None = None) -> Export:  # fmt: skip
     """Write ``OUT_DIR/<task>/test-<lang>.{tsv,json}`` and a manifest naming the runs used."""
     picked, seed, model, notes = select_runs(run_dir, intermediate, seed, model)
@@ -110,10 +87,11 @@ def export_xtreme(run_dir: Path | str, out_dir: Path | str, intermediate: str = 
         left_out = sorted(set(preds) - set(langs))
         if left_out:
             export.notes.append(f"{row.task}: {', '.join(left_out)} not among XTREME's languages, not exported")
-        ext = "json" if task.format == "qa" else "tsv"
+        fmt = task.fmt
+        ext = "json" if fmt.prediction_suffix == ".json" else "tsv"  # XTREME's layout: JSON answers, else TSV lines
         for lang in langs:
             target = export.out_dir / task.folder / f"test-{lang}.{ext}"
-            atomic_write_text(target, check_file(task.format, preds[lang]))
+            atomic_write_text(target, fmt.export_text(preds[lang]))
             export.files.setdefault(row.task, []).append(target)
         export.runs[row.task] = row.run_id
     missing = [t for t in XTREME_TASKS if t not in export.runs]

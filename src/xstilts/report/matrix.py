@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from xstilts.report.runs import BASELINE, EVALUATE_LABEL
+from xstilts.report.runs import EVALUATE_LABEL
 from xstilts.report.xtreme import XtremeScore, xtreme_score
+from xstilts.runs import NO_INTERMEDIATE
 
 MATRIX_COLS = ["intermediate", "target", "mean", "std", "n", "seeds", "delta_mean", "delta_std", "n_pairs", "pairing"]
 
@@ -62,10 +63,10 @@ def transfer_matrix(runs: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (inter, target), by_seed in sorted(cells.items()):
         values = list(by_seed.values())
-        base = cells.get((BASELINE, target))
+        base = cells.get((NO_INTERMEDIATE, target))
         delta_mean = delta_std = math.nan
         n_pairs, pairing = 0, ""
-        if base is not None and inter != BASELINE:
+        if base is not None and inter != NO_INTERMEDIATE:
             deltas, pairing = paired_deltas(by_seed, base)
             n_pairs = len(deltas) if pairing != "unpaired" else 0
             delta_mean, delta_std = sum(deltas) / len(deltas), _std(deltas)
@@ -81,11 +82,11 @@ def language_deltas(languages: pd.DataFrame) -> pd.DataFrame:
         by_inter = {
             inter: dict(zip(g["seed"].astype(int), g["score"].astype(float), strict=True)) for inter, g in group.groupby("intermediate")
         }
-        base = by_inter.get(BASELINE)
+        base = by_inter.get(NO_INTERMEDIATE)
         for inter, by_seed in sorted(by_inter.items()):
             mean = sum(by_seed.values()) / len(by_seed)
             delta = math.nan
-            if base is not None and inter != BASELINE:
+            if base is not None and inter != NO_INTERMEDIATE:
                 deltas, _ = paired_deltas(by_seed, base)
                 delta = sum(deltas) / len(deltas)
             rows.append([inter, target, lang, mean, len(by_seed), delta])
@@ -94,7 +95,7 @@ def language_deltas(languages: pd.DataFrame) -> pd.DataFrame:
 
 def candidates(matrix: pd.DataFrame) -> pd.DataFrame:
     """Rows of real intermediate tasks (neither the baseline nor plain evaluations)."""
-    return matrix[~matrix["intermediate"].isin([BASELINE, EVALUATE_LABEL])]
+    return matrix[~matrix["intermediate"].isin([NO_INTERMEDIATE, EVALUATE_LABEL])]
 
 
 @dataclass
@@ -111,7 +112,7 @@ def best_per_target(matrix: pd.DataFrame) -> BestPerTarget:
     construction; the report says so beside it.
     """
     cand = candidates(matrix)
-    base = matrix[matrix["intermediate"] == BASELINE].set_index("target")["mean"]
+    base = matrix[matrix["intermediate"] == NO_INTERMEDIATE].set_index("target")["mean"]
     rows = []
     for target, group in cand.groupby("target"):
         top = group.loc[group["mean"].idxmax()]

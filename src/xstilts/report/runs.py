@@ -16,11 +16,10 @@ import pandas as pd
 
 from xstilts.experiment import store
 from xstilts.report.xtreme import language_score, task_score
+from xstilts.runs import NO_INTERMEDIATE, SCORED_KINDS
 from xstilts.tasks.registry import get_task
 
-BASELINE = "none"
 EVALUATE_LABEL = "(evaluate)"
-SCORED_KINDS = ("transfer", "retrieval", "evaluate")
 
 
 @dataclass
@@ -36,7 +35,7 @@ class ScoreTable:
 def intermediate_label(kind: str, intermediate: str | None) -> str:
     if intermediate:
         return intermediate
-    return BASELINE if kind == "retrieval" else EVALUATE_LABEL
+    return NO_INTERMEDIATE if kind == "retrieval" else EVALUATE_LABEL
 
 
 RUN_COLS = ["run_id", "kind", "model", "intermediate", "target", "seed", "score", "languages", "missing", "created", "path"]

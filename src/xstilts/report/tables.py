@@ -19,8 +19,9 @@ from xstilts.report.matrix import (
     transfer_matrix,
     xtreme_by_intermediate,
 )
-from xstilts.report.runs import BASELINE, ScoreTable, score_table
+from xstilts.report.runs import ScoreTable, score_table
 from xstilts.report.xtreme import GROUPS, XTREME_TASKS, XtremeScore
+from xstilts.runs import NO_INTERMEDIATE
 
 
 @dataclass
@@ -60,7 +61,7 @@ def _target_order(targets: list[str]) -> list[str]:
 
 
 def _inter_order(inters: list[str]) -> list[str]:
-    return ([BASELINE] if BASELINE in inters else []) + sorted(i for i in inters if i != BASELINE)
+    return ([NO_INTERMEDIATE] if NO_INTERMEDIATE in inters else []) + sorted(i for i in inters if i != NO_INTERMEDIATE)
 
 
 def _wide(matrix: pd.DataFrame, cell: pd.Series) -> pd.DataFrame:
@@ -76,7 +77,7 @@ def score_cells(matrix: pd.DataFrame) -> pd.DataFrame:
 
 def delta_cells(matrix: pd.DataFrame) -> pd.DataFrame:
     """Intermediate x target: paired delta vs ``none``, mean ± std over seed pairs (pairs)."""
-    rows = matrix[matrix["intermediate"] != BASELINE]
+    rows = matrix[matrix["intermediate"] != NO_INTERMEDIATE]
     cells = []
     for r in rows.itertuples():
         if math.isnan(r.delta_mean):

@@ -9,40 +9,25 @@ get the same per-task rule with their primary metric, and an "XTREME-style" mean
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from xstilts.tasks.base import Task
+from xstilts.tasks.registry import xtreme_groups, xtreme_tasks
 
-XTREME_TASKS = ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba")
-GROUPS: dict[str, tuple[str, ...]] = {
-    "classification": ("xnli", "pawsx"),
-    "structured prediction": ("udpos", "panx"),
-    "question answering": ("xquad", "mlqa", "tydiqa"),
-    "retrieval": ("bucc2018", "tatoeba"),
-}
-#: the metric XTREME averages for each non-QA task
-XTREME_METRIC = {"xnli": "accuracy", "pawsx": "accuracy", "udpos": "f1", "panx": "f1", "bucc2018": "f1", "tatoeba": "accuracy"}
-EM_KEYS = ("exact_match", "em")
+#: XTREME's nine targets and its four groups, in XTREME's order, as the tasks declare them
+XTREME_TASKS: tuple[str, ...] = xtreme_tasks()
+GROUPS: dict[str, tuple[str, ...]] = xtreme_groups()
 
 
 def score_rule(task: Task) -> str:
-    """How a language's score is read off its metrics: ``(EM+F1)/2`` for QA, else a metric name."""
-    if task.format == "qa":
-        return "(EM+F1)/2"
-    return XTREME_METRIC.get(task.name, task.metric)
+    """How a language's score is read off its metrics (``(EM+F1)/2`` for QA): the format decides."""
+    return task.fmt.score_rule(task)
 
 
 def language_score(task: Task, metrics: Mapping[str, float]) -> float | None:
     """One language's contribution to the task score (None if its metrics lack what the rule needs)."""
-    if task.format == "qa":
-        em = next((metrics[k] for k in EM_KEYS if k in metrics), None)
-        f1 = metrics.get("f1")
-        value = None if em is None or f1 is None else (em + f1) / 2
-    else:
-        value = metrics.get(score_rule(task))
-    return None if value is None or math.isnan(value) else float(value)
+    return task.fmt.language_score(task, metrics)
 
 
 @dataclass

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.files import read_jsonl
-from xstilts.data.plain import classification_rows
 from xstilts.data.schema import Example
+from xstilts.formats.classification import classification_rows
 from xstilts.tasks.base import HubSource, Task
-from xstilts.tasks.common import NLI_ALIASES, NLI_LABELS, hub_revision, pair_row
+from xstilts.tasks.common import NLI_ALIASES, NLI_LABELS, pair_row
 from xstilts.tasks.registry import register
 
 ROUNDS = ("r1", "r2", "r3")
@@ -34,11 +34,12 @@ TASK = Task(
     metric="accuracy",
     description="Adversarial NLI rounds 1-3 (train/dev/test = the three rounds concatenated).",
     citation="Nie, Williams, Dinan, Bansal, Weston, Kiela. Adversarial NLI. ACL 2020.",
+    train_size=162865,
     labels=NLI_LABELS,
     label_aliases=NLI_ALIASES,
     hub=HubSource(
         dataset="facebook/anli",
-        revision=hub_revision("facebook/anli"),
+        revision="8e4813d81f46d313dac7892e1c28076917cfcdf9",
         config="plain_text",
         row=pair_row("premise", "hypothesis", "label", NLI_LABELS, id_field="uid"),
     ),

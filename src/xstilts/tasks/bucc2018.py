@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import xstilts.data.formats_plain  # noqa: F401  (keeps the plain readers registered)
 from xstilts.data.retrieval import bucc_files, read_bucc
 from xstilts.data.schema import ParallelCorpus
 from xstilts.tasks.base import Task
@@ -40,6 +39,7 @@ TASK = Task(
     release=read_release,
     dev_split="dev",
     eval_split="test",
-    xtreme=True,
+    xtreme_group="retrieval",
+    xtreme_order=8,
 )
 register(TASK)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import xstilts.data.formats_plain  # noqa: F401  (registers the word|tag plain reader for .txt)
 from xstilts.data.iob2 import read_tagged_text
 from xstilts.data.schema import Example
 from xstilts.tasks.base import Task
@@ -40,6 +39,7 @@ TASK = Task(
         "No hub source: CCGbank is LDC-licensed, so it reads local files only."
     ),
     citation="Hockenmaier, Steedman. CCGbank: A Corpus of CCG Derivations and Dependency Structures Extracted from the Penn Treebank. CL 2007.",
+    train_size=39604,
     labels=None,
     release=read_release,
 )

@@ -20,18 +20,6 @@ BINARY_LABELS = ("0", "1")
 NLI_CITATION_MNLI = "Williams, Nangia, Bowman. A Broad-Coverage Challenge Corpus for Sentence Understanding through Inference. NAACL 2018."
 
 
-def hub_revision(dataset: str) -> str:
-    """The pinned revision of a hub dataset (see ``xstilts.data.hub_revisions``).
-
-    A dataset whose commit could not be verified offline falls back to ``main``; the run records the
-    revision actually resolved, and ``xstilts tasks`` shows which sources are unpinned.
-    """
-    from xstilts.data import hub_revisions
-
-    pinned = {**getattr(hub_revisions, "CODE_PINNED", {}), **hub_revisions.REVISIONS}
-    return pinned.get(dataset, "main")
-
-
 def class_label_name(value: Any, names: tuple[str, ...]) -> str | None:
     """A hub ClassLabel integer to its name; -1 (unlabeled) to None."""
     if value is None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.files import read_records
-from xstilts.data.formats_plain import choice_row, hub_choice_row
 from xstilts.data.schema import Example
+from xstilts.formats.multiple_choice import choice_row, hub_choice_row
 from xstilts.tasks.base import HubSource, Task
-from xstilts.tasks.common import hub_revision
 from xstilts.tasks.registry import register
 
 RELEASE_FILES = {"train": ("train.csv",), "dev": ("valid.csv",), "test": ("test.jsonl",)}
@@ -34,9 +33,11 @@ TASK = Task(
     metric="accuracy",
     description="Cosmos QA: a passage and a question with 4 candidate answers; test labels are hidden.",
     citation="Huang, Le Bras, Bhagavatula, Choi. Cosmos QA: Machine Reading Comprehension with Contextual Commonsense Reasoning. EMNLP 2019.",
+    train_size=25262,
     hub=HubSource(
         dataset="allenai/cosmos_qa",
-        revision=hub_revision("allenai/cosmos_qa"),
+        revision="main",
+        unpinned_reason="main holds only a loading script (Parquet only on refs/convert/parquet)",
         splits={"dev": "validation"},
         row=hub_choice_row,
     ),

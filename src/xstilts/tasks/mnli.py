@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.files import read_delimited, read_jsonl
-from xstilts.data.plain import classification_rows
 from xstilts.data.schema import Example
+from xstilts.formats.classification import classification_rows
 from xstilts.tasks.base import HubSource, Task
-from xstilts.tasks.common import NLI_ALIASES, NLI_CITATION_MNLI, NLI_LABELS, hub_revision, pair_row
+from xstilts.tasks.common import NLI_ALIASES, NLI_CITATION_MNLI, NLI_LABELS, pair_row
 from xstilts.tasks.registry import register
 
 # GLUE's MNLI/ files and the MultiNLI 1.0 release, by our split names
@@ -45,11 +45,12 @@ TASK = Task(
     metric="accuracy",
     description="MultiNLI: 3-way NLI over ten genres (GLUE MNLI; dev = dev_matched).",
     citation=NLI_CITATION_MNLI,
+    train_size=392702,
     labels=NLI_LABELS,
     label_aliases=NLI_ALIASES,
     hub=HubSource(
         dataset="nyu-mll/glue",
-        revision=hub_revision("nyu-mll/glue"),
+        revision="bcdcba79d07bc864c1c254ccfcedcce55bcc9a8c",
         config="mnli",
         splits={"dev": "validation_matched", "dev_mismatched": "validation_mismatched", "test": "test_matched"},
         row=pair_row("premise", "hypothesis", "label", NLI_LABELS, id_field="idx"),

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import xstilts.data.formats_plain  # noqa: F401  (registers the IOB2 plain reader)
-from xstilts.data.formats_plain import hub_tag_row
 from xstilts.data.iob2 import NER_LABELS, read_iob2
 from xstilts.data.schema import Example
+from xstilts.formats.tagging import hub_tag_row
 from xstilts.tasks.base import HubSource, Task
-from xstilts.tasks.common import hub_revision
 from xstilts.tasks.registry import register
 
 LANGUAGES = (
@@ -49,17 +47,19 @@ TASK = Task(
     metric="f1",
     description="PAN-X / WikiANN NER (Rahimi et al. splits): PER, ORG, LOC in IOB2; entity F1 (seqeval).",
     citation="Pan et al. Cross-lingual Name Tagging and Linking for 282 Languages. ACL 2017; Rahimi, Li, Cohn. ACL 2019.",
+    train_size=20000,
     labels=NER_LABELS,
     hub=HubSource(
         dataset="google/xtreme",
-        revision=hub_revision("google/xtreme"),
+        revision="ec5f1f46e9af79639a90684a7a70a956c4998f04",
         config="PAN-X.{lang}",
         splits={"dev": "validation"},
         row=hub_tag_row("ner_tags", NER_LABELS),
     ),
     release=read_release,
     train_task="panx",
-    xtreme=True,
+    xtreme_group="structured prediction",
+    xtreme_order=4,
     defaults={"train.epochs": 10, "train.batch_size": 32},
 )
 register(TASK)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from xstilts.tasks.base import Task
+from xstilts.tasks.base import XTREME_GROUPS, Task, set_lookup
 
 _TASKS: dict[str, Task] = {}
 _LOADED = False
@@ -42,3 +42,23 @@ def get_task(name: str) -> Task:
         return _TASKS[name.lower()]
     except KeyError:
         raise KeyError(f"unknown task {name!r}; known tasks: {', '.join(sorted(_TASKS))}") from None
+
+
+set_lookup(get_task)  # a mixture task finds its components here
+
+
+def xtreme_tasks() -> tuple[str, ...]:
+    """XTREME's nine targets in XTREME's own order (by group, then each task's ``xtreme_order``)."""
+    _load_all()
+    members = [t for t in _TASKS.values() if t.xtreme]
+    return tuple(t.name for t in sorted(members, key=_xtreme_position))
+
+
+def _xtreme_position(task: Task) -> tuple[int, int, str]:
+    return XTREME_GROUPS.index(task.xtreme_group), task.xtreme_order or 0, task.name
+
+
+def xtreme_groups() -> dict[str, tuple[str, ...]]:
+    """XTREME's four groups, each with its targets in XTREME's order; a group is never left out."""
+    tasks = xtreme_tasks()
+    return {group: tuple(t for t in tasks if _TASKS[t].xtreme_group == group) for group in XTREME_GROUPS}

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.files import read_jsonl
-from xstilts.data.plain import classification_rows
 from xstilts.data.schema import Example
+from xstilts.formats.classification import classification_rows
 from xstilts.tasks.base import HubSource, Task
-from xstilts.tasks.common import NLI_ALIASES, NLI_LABELS, hub_revision, pair_row
+from xstilts.tasks.common import NLI_ALIASES, NLI_LABELS, pair_row
 from xstilts.tasks.registry import register
 
 
@@ -31,11 +31,12 @@ TASK = Task(
     metric="accuracy",
     description="Stanford NLI: 3-way NLI on image captions; rows without a gold label are skipped.",
     citation="Bowman, Angeli, Potts, Manning. A large annotated corpus for learning natural language inference. EMNLP 2015.",
+    train_size=549367,
     labels=NLI_LABELS,
     label_aliases=NLI_ALIASES,
     hub=HubSource(
         dataset="stanfordnlp/snli",
-        revision=hub_revision("stanfordnlp/snli"),
+        revision="cdb5c3d5eed6ead6e5a341c8e56e669bb666725b",
         config="plain_text",
         splits={"dev": "validation"},
         row=pair_row("premise", "hypothesis", "label", NLI_LABELS),

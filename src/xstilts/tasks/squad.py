@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import xstilts.data.formats_plain  # noqa: F401  (registers the plain QA readers)
 from xstilts.data.schema import Example
 from xstilts.data.squad import hub_qa_row, read_squad
 from xstilts.tasks.base import HubSource, Task
-from xstilts.tasks.common import hub_revision
 from xstilts.tasks.registry import register
 
 SQUAD_CITATION = "Rajpurkar, Zhang, Lopyrev, Liang. SQuAD: 100,000+ Questions for Machine Comprehension of Text. EMNLP 2016."
@@ -35,9 +33,11 @@ TASK = Task(
     metric="f1",
     description="SQuAD v1.1: extractive QA over Wikipedia paragraphs; F1 with EM beside (SQuAD v1.1 script).",
     citation=SQUAD_CITATION,
+    train_size=87599,
     hub=HubSource(
         dataset="rajpurkar/squad",
-        revision=hub_revision("rajpurkar/squad"),
+        # weaker evidence: pinned in public code, no hub page seen (docs/hub_revisions.md)
+        revision="7b6d24c440a36b6815f21b70d25016731768db1f",
         config="plain_text",
         splits={"dev": "validation"},
         row=hub_qa_row,
@@ -46,7 +46,7 @@ TASK = Task(
 )
 
 TASK_V2 = Task(
-    meta_defaults={"qa_metric": "squad_v2"},
+    metric_variant="squad_v2",
     name="squad_v2",
     format="qa",
     role="intermediate",
@@ -55,9 +55,10 @@ TASK_V2 = Task(
     metric="f1",
     description="SQuAD v2.0: SQuAD v1.1 plus unanswerable questions (no answers = no-answer); F1 with EM beside.",
     citation=SQUAD2_CITATION,
+    train_size=130319,
     hub=HubSource(
         dataset="rajpurkar/squad_v2",
-        revision=hub_revision("rajpurkar/squad_v2"),
+        revision="80596c4f2b9ffcd716039dfc7e564c4e491802ec",
         config="squad_v2",
         splits={"dev": "validation"},
         row=hub_qa_row,

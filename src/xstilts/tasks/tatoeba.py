@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import xstilts.data.formats_plain  # noqa: F401  (keeps the plain readers registered)
 from xstilts.data.retrieval import TATOEBA_ISO3, hub_tatoeba_row, read_tatoeba, tatoeba_files
 from xstilts.data.schema import ParallelCorpus
 from xstilts.tasks.base import HubSource, Task
-from xstilts.tasks.common import hub_revision
 from xstilts.tasks.registry import register
 
 LANGUAGES = tuple(sorted(TATOEBA_ISO3))
@@ -36,7 +34,7 @@ TASK = Task(
     citation="Artetxe, Schwenk. Massively Multilingual Sentence Embeddings for Zero-Shot Cross-Lingual Transfer and Beyond. TACL 2019.",
     hub=HubSource(
         dataset="google/xtreme",
-        revision=hub_revision("google/xtreme"),
+        revision="ec5f1f46e9af79639a90684a7a70a956c4998f04",
         config="tatoeba.{Lang}",
         splits={"test": "validation"},
         row=hub_tatoeba_row,
@@ -44,6 +42,7 @@ TASK = Task(
     ),
     release=read_release,
     eval_split="test",
-    xtreme=True,
+    xtreme_group="retrieval",
+    xtreme_order=9,
 )
 register(TASK)

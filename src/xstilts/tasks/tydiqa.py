@@ -6,11 +6,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import xstilts.data.formats_plain  # noqa: F401  (registers the plain QA readers)
 from xstilts.data.schema import Example, QAExample
 from xstilts.data.squad import TYDIQA_PREFIXES, hub_qa_row, read_squad, tydiqa_language
 from xstilts.tasks.base import HubSource, Task
-from xstilts.tasks.common import hub_revision
 from xstilts.tasks.registry import register
 
 LANGUAGES = ("ar", "bn", "en", "fi", "id", "ko", "ru", "sw", "te")
@@ -53,9 +51,10 @@ TASK = Task(
     metric="f1",
     description="TyDiQA-GoldP: QA on gold passages; English train (3,696), dev in 9 languages (no public test); F1 with EM beside.",
     citation="Clark et al. TyDi QA: A Benchmark for Information-Seeking Question Answering in Typologically Diverse Languages. TACL 2020.",
+    train_size=3696,
     hub=HubSource(
         dataset="google-research-datasets/tydiqa",
-        revision=hub_revision("google-research-datasets/tydiqa"),
+        revision="da78f23f9119363459acbaf46bf89426ff26c259",
         config="secondary_task",
         splits={"dev": "validation"},
         row=hub_row,
@@ -63,7 +62,8 @@ TASK = Task(
     release=read_release,
     train_task="tydiqa",
     eval_split="dev",
-    xtreme=True,
+    xtreme_group="question answering",
+    xtreme_order=7,
     defaults={"train.epochs": 2, "train.batch_size": 16, "train.max_length": 384},
 )
 register(TASK)

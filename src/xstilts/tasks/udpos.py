@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import xstilts.data.formats_plain  # noqa: F401  (registers the CoNLL-U plain reader)
 from xstilts.data.conllu import UPOS_TAGS, read_conllu_files
-from xstilts.data.formats_plain import hub_tag_row
 from xstilts.data.schema import Example
+from xstilts.formats.tagging import hub_tag_row
 from xstilts.tasks.base import HubSource, Task
-from xstilts.tasks.common import hub_revision
 from xstilts.tasks.registry import register
 
 #: language code -> the English name in google/xtreme's ``udpos.<Name>`` configs
@@ -50,10 +48,11 @@ TASK = Task(
         "seqeval F1 on bare POS tags, with token accuracy beside."
     ),
     citation="Nivre et al. Universal Dependencies v2. LREC 2020; XTREME uses UD v2.5.",
+    train_size=12543,
     labels=UPOS_TAGS,
     hub=HubSource(
         dataset="google/xtreme",
-        revision=hub_revision("google/xtreme"),
+        revision="ec5f1f46e9af79639a90684a7a70a956c4998f04",
         config="udpos.{Lang}",
         splits={"dev": "validation"},
         row=hub_tag_row("pos_tags", UPOS_TAGS),
@@ -61,7 +60,8 @@ TASK = Task(
     ),
     release=read_release,
     train_task="udpos",
-    xtreme=True,
+    xtreme_group="structured prediction",
+    xtreme_order=3,
     defaults={"train.epochs": 10, "train.batch_size": 32},
 )
 register(TASK)

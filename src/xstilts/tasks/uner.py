@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import xstilts.data.formats_plain  # noqa: F401  (registers the IOB2 plain reader)
 from xstilts.data.iob2 import NER_LABELS, read_iob2
 from xstilts.data.schema import Example
 from xstilts.tasks.base import Task

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.files import read_delimited
-from xstilts.data.plain import classification_row
 from xstilts.data.schema import Example
+from xstilts.formats.classification import classification_row
 from xstilts.tasks.base import HubSource, Task
-from xstilts.tasks.common import NLI_ALIASES, NLI_LABELS, hub_revision, pair_row
+from xstilts.tasks.common import NLI_ALIASES, NLI_LABELS, pair_row
 from xstilts.tasks.registry import register
 
 LANGUAGES = ("ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh")
@@ -44,7 +44,7 @@ TASK = Task(
     label_aliases=NLI_ALIASES,
     hub=HubSource(
         dataset="facebook/xnli",
-        revision=hub_revision("facebook/xnli"),
+        revision="b8dd5d7af51114dbda02c0e3f6133f332186418e",
         config="{lang}",
         splits={"dev": "validation"},
         row=pair_row("premise", "hypothesis", "label", NLI_LABELS),
@@ -52,7 +52,8 @@ TASK = Task(
     release=read_release,
     train_task="mnli",
     slice_fields=("genre",),
-    xtreme=True,
+    xtreme_group="classification",
+    xtreme_order=1,
     defaults={"train.epochs": 2, "train.batch_size": 32},
 )
 register(TASK)

@@ -18,11 +18,11 @@ import torch
 
 from xstilts.config import TrainConfig
 from xstilts.data.schema import Example
-from xstilts.evaluate.predict import predict
-from xstilts.formats.base import Feature, Format
+from xstilts.formats.base import Feature, TrainableFormat
 from xstilts.models.model import MultiTaskModel
-from xstilts.train.batches import length_grouped_batches
-from xstilts.train.hardware import Precision, build_optimizer, linear_schedule, peak_memory_mb
+from xstilts.runtime.batches import length_grouped_batches
+from xstilts.runtime.hardware import Precision, build_optimizer, linear_schedule, peak_memory_mb
+from xstilts.runtime.predict import predict
 
 
 @dataclass
@@ -30,7 +30,7 @@ class PhaseTask:
     """A task as the loop sees it: its format, labels, training features and dev subset."""
 
     name: str
-    fmt: Format
+    fmt: TrainableFormat
     labels: list[str]
     metric: str
     train: list[Feature]

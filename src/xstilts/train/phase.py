@@ -14,25 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from xstilts.config import RunConfig
-from xstilts.data.features import cached_features, tokenizer_fingerprint
 from xstilts.data.load import Split, load_split
-from xstilts.data.schema import Example, has_gold
-from xstilts.experiment.results import RunResult, git_commit, is_finished, read_result, run_id, versions
-from xstilts.formats.base import Feature, Format, get_format
-from xstilts.models.encoder import (
-    Provenance,
-    encoder_provenance,
-    load_encoder,
-    load_tokenizer,
-    resolve_model_path,
-    run_encoder_path,
-)
+from xstilts.data.schema import Example
+from xstilts.formats.base import Format, trainable_format
+from xstilts.formats.features import features_for
+from xstilts.models.encoder import load_encoder, load_tokenizer, resolve_model_path
 from xstilts.models.model import MultiTaskModel
-from xstilts.paths import atomic_dir
 from xstilts.progress import progress_scope
+from xstilts.runs import Provenance, Run, RunResult, encoder_provenance, run_encoder_path
+from xstilts.runtime.hardware import Precision, pick_device, pick_precision, seed_everything
 from xstilts.tasks.base import Task
 from xstilts.tasks.registry import get_task
-from xstilts.train.hardware import Precision, pick_device, pick_precision, seed_everything
 from xstilts.train.loop import PhaseTask, train_phase
 
 
@@ -43,26 +35,8 @@ class PhaseData:
     dev: Split
 
 
-def labeled(examples: Sequence[Example]) -> list[Example]:
-    return [ex for ex in examples if has_gold(ex)]
-
-
-def features_for(fmt: Format, split: Split, examples: Sequence[Example], tokenizer: Any, labels: list[str], max_length: int, doc_stride: int) -> list[Feature]:
-    key = {
-        "format": fmt.name,
-        "task": split.task,
-        "lang": split.language,
-        "split": split.split,
-        "data": split.fingerprint,
-        "n": len(examples),
-        "ids": [ex.id for ex in examples[:3]] + [ex.id for ex in examples[-3:]],
-        "tokenizer": tokenizer_fingerprint(tokenizer),
-        "labels": labels,
-        "max_length": max_length,
-        "doc_stride": doc_stride,
-        "v": 1,
-    }
-    return cached_features(key, lambda: fmt.featurize(examples, tokenizer, labels, max_length, doc_stride))
+def labeled(fmt: Format, examples: Sequence[Example]) -> list[Example]:
+    return [ex for ex in examples if fmt.has_gold(ex)]
 
 
 def load_phase_data(task_names: Sequence[str], cfg: RunConfig) -> list[PhaseData]:
@@ -90,10 +64,9 @@ def train_run(task_names: Sequence[str], cfg: RunConfig, out: Path, init: Path |
         "seed": cfg.seed,
         "parent": parent.checkpoint_sha256,
     }
-    rid = run_id("train", name, spec)
-    run_dir = Path(out) / rid
-    if is_finished(run_dir):
-        return read_result(run_dir)
+    run = Run(out, "train", name, spec)
+    if run.finished is not None:
+        return run.finished
 
     start = time.perf_counter()
     model_path = str(run_encoder_path(init)) if init is not None else resolve_model_path(cfg.model.name)
@@ -109,15 +82,15 @@ def train_run(task_names: Sequence[str], cfg: RunConfig, out: Path, init: Path |
 
     phase_tasks: list[PhaseTask] = []
     for d in data:
-        fmt = get_format(d.task.format)
-        train_ex = labeled(d.train.examples)
+        fmt = trainable_format(d.task)
+        train_ex = labeled(fmt, d.train.examples)
         if cfg.data.max_train_examples and len(train_ex) > cfg.data.max_train_examples:
             train_ex = rng.sample(train_ex, cfg.data.max_train_examples)
         if not train_ex:
             raise ValueError(f"{d.train.source}: no labeled training examples for {d.task.name}")
         labels = fmt.label_list(d.task, train_ex)
         model.add_head(d.task.name, d.task.format, labels, dropout)
-        dev_ex = labeled(d.dev.examples)
+        dev_ex = labeled(fmt, d.dev.examples)
         if cfg.train.eval_examples and len(dev_ex) > cfg.train.eval_examples:
             dev_ex = random.Random(cfg.seed + 1).sample(dev_ex, cfg.train.eval_examples)
         train_feats = features_for(fmt, d.train, train_ex, tokenizer, labels, cfg.train.max_length, cfg.train.doc_stride)
@@ -132,38 +105,31 @@ def train_run(task_names: Sequence[str], cfg: RunConfig, out: Path, init: Path |
 
     last = summary.history[-1] if summary.history else {}
     best = next((h for h in summary.history if h["step"] == summary.best_step), last)
-    result = RunResult(
-        run_id=rid,
-        kind="train",
-        task=name,
-        model=cfg.model.name,
-        seed=cfg.seed,
-        config=cfg.model_dump(mode="json"),
-        versions=versions(),
-        git_commit=git_commit(),
-        data_fingerprint={f"{d.task.name}:{s.split}": s.fingerprint for d in data for s in (d.train, d.dev)},
-        data_sources={f"{d.task.name}:{s.split}": s.source for d in data for s in (d.train, d.dev)},
-        parent=parent.as_dict() or None,
-        metrics={"en": {f"dev_{k}": float(v) for k, v in best.items() if k not in ("step", "loss")}},
-        timings={
-            "seconds": time.perf_counter() - start,
-            "examples_per_s": summary.examples_per_s,
-            "tokens_per_s": summary.tokens_per_s,
-            "peak_memory_mb": summary.peak_memory_mb,
-            "phases": {"train": {"seconds": summary.seconds - summary.eval_seconds}, "dev_eval": {"seconds": summary.eval_seconds}},
-        },
-        training={
-            "steps": summary.steps,
-            "best_step": summary.best_step,
-            "best_dev_score": summary.best_score,
-            "stopped_early": summary.stopped_early,
-            "precision": summary.precision,
-            "history": summary.history,
-            "train_examples": {t.name: len(t.train) for t in phase_tasks},
-            "heads": {t.name: {"format": t.fmt.name, "labels": t.labels} for t in phase_tasks},
-        },
-    )
-    with atomic_dir(run_dir) as tmp:
+    with run.writing() as tmp:
         model.save(tmp, tokenizer)
-        result.write(tmp)
-    return result
+        return run.write(
+            tmp,
+            cfg,
+            model=cfg.model.name,
+            data_fingerprint={f"{d.task.name}:{s.split}": s.fingerprint for d in data for s in (d.train, d.dev)},
+            data_sources={f"{d.task.name}:{s.split}": s.source for d in data for s in (d.train, d.dev)},
+            parent=parent.as_dict() or None,
+            metrics={"en": {f"dev_{k}": float(v) for k, v in best.items() if k not in ("step", "loss")}},
+            timings={
+                "seconds": time.perf_counter() - start,
+                "examples_per_s": summary.examples_per_s,
+                "tokens_per_s": summary.tokens_per_s,
+                "peak_memory_mb": summary.peak_memory_mb,
+                "phases": {"train": {"seconds": summary.seconds - summary.eval_seconds}, "dev_eval": {"seconds": summary.eval_seconds}},
+            },
+            training={
+                "steps": summary.steps,
+                "best_step": summary.best_step,
+                "best_dev_score": summary.best_score,
+                "stopped_early": summary.stopped_early,
+                "precision": summary.precision,
+                "history": summary.history,
+                "train_examples": {t.name: len(t.train) for t in phase_tasks},
+                "heads": {t.name: {"format": t.fmt.name, "labels": t.labels} for t in phase_tasks},
+            },
+        )

@@ -1,6 +1,7 @@
 """Artefact audit of the embedded mini benchmark (``mini_nli`` and ``mini_paraphrase``).
 
-Run ``python -m xstilts.mini.audit`` for a readable report or ``--json`` for the raw dictionary.
+A development tool that lives with the tests, not in the shipped package. From the repository root,
+run ``python -m tests.mini.audit`` for a readable report or ``--json`` for the raw dictionary.
 The audit uses only numpy and the standard library. It reports
 
 * counts per task, split and language, and label balance (overall and per topic);
@@ -27,7 +28,9 @@ from typing import Any
 
 import numpy as np
 
-DATA_ROOT = Path(__file__).parent / "data"
+import xstilts.mini
+
+DATA_ROOT = Path(xstilts.mini.__file__).parent / "data"
 
 NLI_TASK = "mini_nli"
 PARA_TASK = "mini_paraphrase"

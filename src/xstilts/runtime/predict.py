@@ -8,17 +8,17 @@ from typing import Any
 import torch
 
 from xstilts.data.schema import Example
-from xstilts.formats.base import Feature, Format
+from xstilts.formats.base import Feature, TrainableFormat
 from xstilts.models.model import MultiTaskModel
-from xstilts.train.batches import sorted_batches
-from xstilts.train.hardware import Precision
+from xstilts.runtime.batches import sorted_batches
+from xstilts.runtime.hardware import Precision
 
 
 @torch.inference_mode()
 def predict(
     model: MultiTaskModel,
     task: str,
-    fmt: Format,
+    fmt: TrainableFormat,
     examples: Sequence[Example],
     features: Sequence[Feature],
     labels: list[str],

@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from xstilts.formats.base import Feature
+from xstilts.data.load import Split
+from xstilts.data.schema import Example
+from xstilts.formats.base import Feature, Format
 from xstilts.paths import atomic_write_bytes, cache_dir
 
 
@@ -95,3 +97,24 @@ def cached_features(key_parts: dict[str, Any], build: Callable[[], list[Feature]
     feats = build()
     atomic_write_bytes(path, _encode(feats))
     return feats
+
+
+def features_for(
+    fmt: Format, split: Split, examples: Sequence[Example], tokenizer: Any, labels: list[str], max_length: int, doc_stride: int
+) -> list[Feature]:
+    """A split's features, tokenised once per (tokenizer, data, format, labels, lengths) and cached."""
+    key = {
+        "format": fmt.name,
+        "task": split.task,
+        "lang": split.language,
+        "split": split.split,
+        "data": split.fingerprint,
+        "n": len(examples),
+        "ids": [ex.id for ex in examples[:3]] + [ex.id for ex in examples[-3:]],
+        "tokenizer": tokenizer_fingerprint(tokenizer),
+        "labels": labels,
+        "max_length": max_length,
+        "doc_stride": doc_stride,
+        "v": 1,
+    }
+    return cached_features(key, lambda: fmt.featurize(examples, tokenizer, labels, max_length, doc_stride))
