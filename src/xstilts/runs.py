@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from xstilts.paths import atomic_dir, atomic_write_json
+from xstilts.paths import atomic_dir, atomic_write_json, sha256_file
 
 #: 2: ``eval_split`` and ``head`` became fields (version 1 kept them as prose in ``notes``)
 SCHEMA_VERSION = 2
@@ -188,14 +188,6 @@ class Run:
         )
         result.write(tmp)
         return result
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass

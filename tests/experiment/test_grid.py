@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from xstilts.experiment.grid import GridSpec, plan
+from xstilts.paths import sha256_file
 from xstilts.presets import load_preset, preset_header, preset_names
-from xstilts.runs import read_result, sha256_file
+from xstilts.runs import read_result
 
 
 def test_phang2020_plan_counts(tmp_path: Path) -> None:

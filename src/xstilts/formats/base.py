@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from xstilts.data.plain import read_rows
 from xstilts.data.schema import DataError, Example
 
 Feature = dict[str, Any]
@@ -82,7 +83,11 @@ class Units:
 
 @runtime_checkable
 class Format(Protocol):
-    """The part every format has, trained or not: data, gold, predictions and metric."""
+    """The part every format has, trained or not: data, gold, predictions and metric.
+
+    A format class names this protocol as its base to take the defaults below, which fit a format
+    whose examples each carry one ``label`` scored by accuracy-like means; it overrides the rest.
+    """
 
     name: str
     #: whether the format has a head and is fine-tuned (retrieval scores an encoder as it is)
@@ -91,32 +96,45 @@ class Format(Protocol):
 
     def bind(self, task: TaskSpec) -> Format:
         """The format as ``task`` uses it (QA: SQuAD v1.1, SQuAD 2.0 or MLQA scoring)."""
+        return self
+
+    def read_row(self, task: TaskSpec, row: dict[str, Any], path: Path, line: int, index: int) -> Any:
+        """One row of a plain-named file as an example (None skips it); labels matched by name."""
+        ...
 
     def read_file(self, task: TaskSpec, path: Path) -> list[Any]:
         """Examples of a plain-named file (``<lang>.<split>.<ext>``), in any extension the format reads."""
+        return read_rows(task, path, self.read_row)
 
     def collect(self, examples: list[Any], language: str) -> list[Any]:
         """A loaded split as the format holds it (retrieval: one parallel corpus, not single pairs)."""
+        return examples
 
     def has_gold(self, example: Any) -> bool:
         """Whether an example carries a gold answer: unlabeled ones never train and are never scored."""
+        return getattr(example, "label", None) is not None
 
     def counts(self, examples: Sequence[Any]) -> SplitCounts: ...
 
     def score(self, examples: Sequence[Any], predictions: dict[str, Any], language: str) -> dict[str, float]:
         """Metrics on the 0-100 scale; the task's primary metric among them."""
+        ...
 
     def language_score(self, task: TaskSpec, metrics: Mapping[str, float]) -> float | None:
         """One language's contribution to the task score, as XTREME reads it off the metrics."""
+        return metric_score(task, metrics)
 
     def score_rule(self, task: TaskSpec) -> str:
         """How :meth:`language_score` reads the metrics, for tables (``accuracy``, ``(EM+F1)/2``)."""
+        return task.metric
 
     def units(self, task: TaskSpec, examples: Sequence[Any], path: Path, language: str) -> Units:
-        """Per-example units of a prediction file, for the paired bootstrap."""
+        """Per-example units of a prediction file, for the paired bootstrap (default: per-example means)."""
+        return mean_units(self, task, examples, self.read_predictions(path, examples), language)
 
     def chance(self, task: TaskSpec) -> float | None:
         """The score of guessing uniformly, where that is a meaningful floor (0-1 scale)."""
+        return None
 
     def write_predictions(self, path: Path, examples: Sequence[Any], predictions: dict[str, Any]) -> None: ...
 
@@ -124,6 +142,7 @@ class Format(Protocol):
 
     def export_text(self, path: Path) -> str:
         """A prediction file's text, checked to have the shape XTREME's submission layout expects."""
+        return line_export(path, "one label per line")
 
 
 @runtime_checkable
@@ -225,6 +244,15 @@ def mean_units(fmt: Format, task: TaskSpec, examples: Sequence[Any], predictions
     values = [fmt.language_score(task, fmt.score([ex], predictions, language)) for ex in gold]
     stats = np.array([[v if v is not None else math.nan] for v in values], dtype=float)
     return Units(tuple(ex.id for ex in gold), stats, "mean")
+
+
+def label_accuracy(examples: Sequence[Any], predictions: Mapping[str, Any]) -> dict[str, float]:
+    """Accuracy over the examples that carry a ``label``; a missing prediction counts as wrong."""
+    gold = [(ex.label, predictions.get(ex.id)) for ex in examples if ex.label is not None]
+    if not gold:
+        return {}
+    correct = sum(g == p for g, p in gold)
+    return {"accuracy": 100.0 * correct / len(gold), "n": float(len(gold))}
 
 
 def word_count(texts: Sequence[str]) -> int:

@@ -6,24 +6,22 @@ Metric: accuracy over the labeled examples. Predictions: one label name per line
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from xstilts.data.plain import LABEL_COLUMNS, UNLABELED, read_rows
+from xstilts.data.plain import LABEL_COLUMNS, UNLABELED
 from xstilts.data.schema import ClassificationExample, DataError, Example
 from xstilts.formats.base import (
     Feature,
+    Format,
     SplitCounts,
     TaskSpec,
-    Units,
     attention_mask,
-    line_export,
-    mean_units,
-    metric_score,
+    label_accuracy,
     pad_sequences,
     register_format,
     text_counts,
@@ -86,40 +84,17 @@ class ClassificationHead(nn.Module):
         return self.out_proj(x)
 
 
-class Classification:
+class Classification(Format):
     name = "classification"
     trainable = True
     prediction_suffix = ".txt"
-
-    def bind(self, task: TaskSpec) -> Classification:
-        return self
-
-    def read_file(self, task: TaskSpec, path: Path) -> list[Example]:
-        return read_rows(task, path, classification_row)
-
-    def collect(self, examples: list[Any], language: str) -> list[Any]:
-        return examples
-
-    def has_gold(self, example: ClassificationExample) -> bool:
-        return example.label is not None
+    read_row = staticmethod(classification_row)
 
     def counts(self, examples: Sequence[ClassificationExample]) -> SplitCounts:
         return text_counts(self, examples, [t for ex in examples for t in (ex.text_a, ex.text_b) if t])
 
-    def language_score(self, task: TaskSpec, metrics: Mapping[str, float]) -> float | None:
-        return metric_score(task, metrics)
-
-    def score_rule(self, task: TaskSpec) -> str:
-        return task.metric
-
-    def units(self, task: TaskSpec, examples: Sequence[ClassificationExample], path: Path, language: str) -> Units:
-        return mean_units(self, task, examples, self.read_predictions(path, examples), language)
-
     def chance(self, task: TaskSpec) -> float | None:
         return 1.0 / len(task.labels) if task.labels else None
-
-    def export_text(self, path: Path) -> str:
-        return line_export(path, "one label per line")
 
     def head(self, hidden_size: int, num_labels: int, dropout: float) -> nn.Module:
         return ClassificationHead(hidden_size, num_labels, dropout)
@@ -160,11 +135,7 @@ class Classification:
         return {examples[f["ex"]].id: labels[o] for f, o in zip(features, outputs, strict=True)}
 
     def score(self, examples: Sequence[ClassificationExample], predictions: dict[str, str], language: str) -> dict[str, float]:
-        gold = [(ex.label, predictions.get(ex.id)) for ex in examples if ex.label is not None]
-        if not gold:
-            return {}
-        correct = sum(g == p for g, p in gold)
-        return {"accuracy": 100.0 * correct / len(gold), "n": float(len(gold))}
+        return label_accuracy(examples, predictions)
 
     def write_predictions(self, path: Path, examples: Sequence[ClassificationExample], predictions: dict[str, str]) -> None:
         atomic_write_text(path, "".join(f"{predictions[ex.id]}\n" for ex in examples))

@@ -23,17 +23,15 @@ from typing import Any
 import torch
 from torch import nn
 
-from xstilts.data.plain import UNLABELED, read_rows
-from xstilts.data.schema import DataError, Example, MultipleChoiceExample
+from xstilts.data.plain import UNLABELED
+from xstilts.data.schema import DataError, MultipleChoiceExample
 from xstilts.formats.base import (
     Feature,
+    Format,
     SplitCounts,
     TaskSpec,
-    Units,
     attention_mask,
-    line_export,
-    mean_units,
-    metric_score,
+    label_accuracy,
     pad_sequences,
     register_format,
     text_counts,
@@ -157,40 +155,14 @@ class ChoiceHead(nn.Module):
         return scores.view(batch["n_choices"].shape[0], -1)
 
 
-class MultipleChoice:
+class MultipleChoice(Format):
     name = "multiple_choice"
     trainable = True
     prediction_suffix = ".txt"
-
-    def bind(self, task: TaskSpec) -> MultipleChoice:
-        return self
-
-    def read_file(self, task: TaskSpec, path: Path) -> list[Example]:
-        return read_rows(task, path, choice_row)
-
-    def collect(self, examples: list[Any], language: str) -> list[Any]:
-        return examples
-
-    def has_gold(self, example: MultipleChoiceExample) -> bool:
-        return example.label is not None
+    read_row = staticmethod(choice_row)
 
     def counts(self, examples: Sequence[MultipleChoiceExample]) -> SplitCounts:
         return text_counts(self, examples, [t for ex in examples for t in (ex.context, ex.question, *ex.choices) if t])
-
-    def language_score(self, task: TaskSpec, metrics: Mapping[str, float]) -> float | None:
-        return metric_score(task, metrics)
-
-    def score_rule(self, task: TaskSpec) -> str:
-        return task.metric
-
-    def units(self, task: TaskSpec, examples: Sequence[MultipleChoiceExample], path: Path, language: str) -> Units:
-        return mean_units(self, task, examples, self.read_predictions(path, examples), language)
-
-    def chance(self, task: TaskSpec) -> float | None:
-        return None  # the number of choices is a property of the data, not of the task
-
-    def export_text(self, path: Path) -> str:
-        return line_export(path, "one label per line")
 
     def head(self, hidden_size: int, num_labels: int, dropout: float) -> nn.Module:
         return ChoiceHead(hidden_size, dropout)
@@ -246,11 +218,7 @@ class MultipleChoice:
         return {examples[f["ex"]].id: int(o) for f, o in zip(features, outputs, strict=True)}
 
     def score(self, examples: Sequence[MultipleChoiceExample], predictions: dict[str, int], language: str) -> dict[str, float]:
-        gold = [(ex.label, predictions.get(ex.id)) for ex in examples if ex.label is not None]
-        if not gold:
-            return {}
-        correct = sum(g == p for g, p in gold)
-        return {"accuracy": 100.0 * correct / len(gold), "n": float(len(gold))}
+        return label_accuracy(examples, predictions)
 
     def write_predictions(self, path: Path, examples: Sequence[MultipleChoiceExample], predictions: dict[str, int]) -> None:
         atomic_write_text(path, "".join(f"{predictions[ex.id]}\n" for ex in examples))

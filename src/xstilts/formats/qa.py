@@ -37,11 +37,10 @@ from xstilts.data.schema import DataError, Example, QAExample
 from xstilts.data.squad import is_squad_json, parse_squad, qa_example
 from xstilts.formats.base import (
     Feature,
+    Format,
     SplitCounts,
     TaskSpec,
-    Units,
     attention_mask,
-    mean_units,
     pad_sequences,
     register_format,
     text_counts,
@@ -161,7 +160,7 @@ def _window_labels(ex: QAExample, offsets: list[tuple[int, int] | None], cls: in
     return start, max(start, end)
 
 
-class QA:
+class QA(Format):
     name = "qa"
     trainable = True
     prediction_suffix = ".json"
@@ -178,11 +177,10 @@ class QA:
         variant = getattr(task, "metric_variant", None)
         return self if variant == self.variant else QA(variant)
 
+    read_row = staticmethod(qa_row)
+
     def read_file(self, task: TaskSpec, path: Path) -> list[Example]:
         return read_qa_file(task, path)
-
-    def collect(self, examples: list[Any], language: str) -> list[Any]:
-        return examples
 
     def has_gold(self, example: QAExample) -> bool:
         return True  # an empty answer list is SQuAD 2.0's gold "no answer"
@@ -200,12 +198,6 @@ class QA:
 
     def score_rule(self, task: TaskSpec) -> str:
         return "(EM+F1)/2"
-
-    def units(self, task: TaskSpec, examples: Sequence[QAExample], path: Path, language: str) -> Units:
-        return mean_units(self, task, examples, self.read_predictions(path, examples), language)
-
-    def chance(self, task: TaskSpec) -> float | None:
-        return None
 
     def export_text(self, path: Path) -> str:
         data = json.loads(Path(path).read_text(encoding="utf-8"))

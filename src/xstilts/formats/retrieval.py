@@ -20,17 +20,16 @@ Two kinds of corpus, told apart by their gold (:func:`is_aligned`):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from xstilts.data.files import require
-from xstilts.data.plain import read_rows
 from xstilts.data.retrieval import corpus_from_pairs
 from xstilts.data.schema import DataError, ParallelCorpus
-from xstilts.formats.base import SplitCounts, TaskSpec, Units, metric_score, register_format, word_count
+from xstilts.formats.base import Format, SplitCounts, TaskSpec, Units, register_format, word_count
 from xstilts.formats.bucc import prf, write_bucc_predictions
 from xstilts.formats.tatoeba import top1_accuracy, write_tatoeba_predictions
 
@@ -128,12 +127,13 @@ def _pair_file_text(path: Path) -> str:
     return text if text.endswith("\n") or not text else text + "\n"
 
 
-class Retrieval:
+class Retrieval(Format):
     """The ``retrieval`` format: data, gold, prediction files and metric; it has no head and never trains."""
 
     name = "retrieval"
     trainable = False
     prediction_suffix = ".txt"
+    read_row = staticmethod(parallel_row)
 
     def is_mining(self, task: TaskSpec) -> bool:
         """Whether ``task`` is scored by BUCC-style mining rather than Tatoeba-style top-1 retrieval.
@@ -144,12 +144,6 @@ class Retrieval:
         task does not.
         """
         return task.metric == MINING_METRIC
-
-    def bind(self, task: TaskSpec) -> Retrieval:
-        return self
-
-    def read_file(self, task: TaskSpec, path: Path) -> list[Any]:
-        return read_rows(task, path, parallel_row)
 
     def collect(self, examples: list[Any], language: str) -> list[Any]:
         """One corpus per split: row-wise pairs (plain files, hub rows) are merged, gold i <-> i."""
@@ -164,17 +158,8 @@ class Retrieval:
         sides = [t for c in examples for t in (*c.src, *c.tgt)]
         return SplitCounts(pairs, pairs, len(sides), word_count(sides))
 
-    def language_score(self, task: TaskSpec, metrics: Mapping[str, float]) -> float | None:
-        return metric_score(task, metrics)
-
-    def score_rule(self, task: TaskSpec) -> str:
-        return task.metric
-
     def units(self, task: TaskSpec, examples: Sequence[ParallelCorpus], path: Path, language: str) -> Units:
         return corpus_units(as_corpus(examples), path)
-
-    def chance(self, task: TaskSpec) -> float | None:
-        return None
 
     def export_text(self, path: Path) -> str:
         return _pair_file_text(path)

@@ -32,11 +32,11 @@ from xstilts.data.plain import read_rows
 from xstilts.data.schema import DataError, Example, TaggingExample
 from xstilts.formats.base import (
     Feature,
+    Format,
     SplitCounts,
     TaskSpec,
     Units,
     attention_mask,
-    metric_score,
     pad_sequences,
     register_format,
 )
@@ -140,20 +140,15 @@ def _split_specials(ids: list[int], word_ids: list[int | None]) -> tuple[list[in
     return ids[:first], list(range(first, last + 1)), ids[last + 1 :]
 
 
-class Tagging:
+class Tagging(Format):
     name = "tagging"
     trainable = True
     prediction_suffix = ".txt"
-
-    def bind(self, task: TaskSpec) -> Tagging:
-        return self
+    read_row = staticmethod(tagging_row)
 
     def read_file(self, task: TaskSpec, path: Path) -> list[Example]:
         reader = FILE_READERS.get(path.suffix.lstrip("."))
-        return reader(task, path) if reader else read_rows(task, path, tagging_row)
-
-    def collect(self, examples: list[Any], language: str) -> list[Any]:
-        return examples
+        return reader(task, path) if reader else read_rows(task, path, self.read_row)
 
     def has_gold(self, example: TaggingExample) -> bool:
         return example.tags is not None
@@ -162,12 +157,6 @@ class Tagging:
         """A sentence per example; tokens are its words."""
         words = sum(len(ex.tokens) for ex in examples)
         return SplitCounts(len(examples), sum(map(self.has_gold, examples)), len(examples), words)
-
-    def language_score(self, task: TaskSpec, metrics: Mapping[str, float]) -> float | None:
-        return metric_score(task, metrics)
-
-    def score_rule(self, task: TaskSpec) -> str:
-        return task.metric
 
     def units(self, task: TaskSpec, examples: Sequence[TaggingExample], path: Path, language: str) -> Units:
         """Seqeval entities per sentence: true positives, predicted and gold chunks."""
@@ -186,9 +175,6 @@ class Tagging:
                 rows.append([len(true & pred), len(pred), len(true)])
                 ids.append(ex.id)
         return Units(tuple(ids), np.array(rows, dtype=float).reshape(-1, 3), "f1")
-
-    def chance(self, task: TaskSpec) -> float | None:
-        return None
 
     def export_text(self, path: Path) -> str:
         read_tag_predictions(path)  # raises on a malformed line

@@ -40,7 +40,6 @@ original intfloat/multilingual-e5-small; ``config.json`` and the manifest say so
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.metadata
 import importlib.resources
 import json
@@ -57,7 +56,7 @@ from typing import Any
 import numpy as np
 from filelock import FileLock, Timeout
 
-from xstilts.paths import atomic_dir, atomic_write_json, cache_dir
+from xstilts.paths import atomic_dir, atomic_write_json, cache_dir, sha256_file
 
 EMBEDDED_NAME = "embedded"
 
@@ -141,7 +140,7 @@ def verify_embedded_model(path: Path) -> bool:
         return False
     for name, digest in files.items():
         try:
-            if _sha256(path / name) != digest:
+            if sha256_file(path / name) != digest:
                 return False
         except OSError:
             return False
@@ -166,14 +165,6 @@ def _source_path() -> Path:
     return path
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 _SOURCE_SHA: dict[tuple[str, int, int], str] = {}
 
 
@@ -181,7 +172,7 @@ def _source_sha256(path: Path) -> str:
     st = path.stat()
     key = (str(path), st.st_size, st.st_mtime_ns)
     if key not in _SOURCE_SHA:
-        _SOURCE_SHA[key] = _sha256(path)
+        _SOURCE_SHA[key] = sha256_file(path)
     return _SOURCE_SHA[key]
 
 
@@ -654,7 +645,7 @@ def _build(final: Path, progress: bool) -> None:
                     "file": SOURCE_FILE,
                     "sha256": provenance["source_sha256"],
                 },
-                "files": {name: _sha256(tmp / name) for name in MODEL_FILES},
+                "files": {name: sha256_file(tmp / name) for name in MODEL_FILES},
             }
             atomic_write_json(tmp / MANIFEST, manifest)
 
