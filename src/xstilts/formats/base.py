@@ -220,6 +220,29 @@ def pad_sequences(seqs: Sequence[Sequence[int]], pad: int) -> torch.Tensor:
     return out
 
 
+def encoder_inputs(features: Sequence[Feature], pad_id: int) -> dict[str, torch.Tensor]:
+    """``input_ids`` padded to the batch's longest feature and their attention mask (dynamic padding)."""
+    ids = [f["input_ids"] for f in features]
+    return {"input_ids": pad_sequences(ids, pad_id), "attention_mask": attention_mask(ids)}
+
+
+def write_lines(path: Path, examples: Sequence[Any], predictions: Mapping[str, Any]) -> None:
+    """One prediction per line, in the examples' order (the ``score`` format of label tasks)."""
+    from xstilts.paths import atomic_write_text
+
+    atomic_write_text(path, "".join(f"{predictions[ex.id]}\n" for ex in examples))
+
+
+def read_lines(path: Path, examples: Sequence[Any], what: str) -> list[str]:
+    """A one-per-line prediction file's lines (trailing blank lines dropped), one per example."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if len(lines) != len(examples):
+        raise DataError(path, len(lines), f"one {what} per line for {len(examples)} examples, found {len(lines)} lines")
+    return lines
+
+
 def attention_mask(seqs: Sequence[Sequence[int]]) -> torch.Tensor:
     width = max(len(s) for s in seqs)
     out = torch.zeros((len(seqs), width), dtype=torch.long)

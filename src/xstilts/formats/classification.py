@@ -20,13 +20,13 @@ from xstilts.formats.base import (
     Format,
     SplitCounts,
     TaskSpec,
-    attention_mask,
+    encoder_inputs,
     label_accuracy,
-    pad_sequences,
+    read_lines,
     register_format,
     text_counts,
+    write_lines,
 )
-from xstilts.paths import atomic_write_text
 
 #: (first text, second text) column pairs accepted for classification, first match wins
 TEXT_COLUMNS: tuple[tuple[str, str | None], ...] = (
@@ -118,12 +118,7 @@ class Classification(Format):
         return feats
 
     def collate(self, features: Sequence[Feature], pad_id: int) -> dict[str, torch.Tensor]:
-        ids = [f["input_ids"] for f in features]
-        return {
-            "input_ids": pad_sequences(ids, pad_id),
-            "attention_mask": attention_mask(ids),
-            "labels": torch.tensor([f["label"] for f in features], dtype=torch.long),
-        }
+        return {**encoder_inputs(features, pad_id), "labels": torch.tensor([f["label"] for f in features], dtype=torch.long)}
 
     def loss(self, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return nn.functional.cross_entropy(logits.float(), batch["labels"], ignore_index=-100)
@@ -138,14 +133,10 @@ class Classification(Format):
         return label_accuracy(examples, predictions)
 
     def write_predictions(self, path: Path, examples: Sequence[ClassificationExample], predictions: dict[str, str]) -> None:
-        atomic_write_text(path, "".join(f"{predictions[ex.id]}\n" for ex in examples))
+        write_lines(path, examples, predictions)
 
     def read_predictions(self, path: Path, examples: Sequence[ClassificationExample]) -> dict[str, str]:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-        while lines and not lines[-1].strip():
-            lines.pop()
-        if len(lines) != len(examples):
-            raise DataError(path, len(lines), f"one label per line for {len(examples)} examples, found {len(lines)} lines")
+        lines = read_lines(path, examples, "label")
         for no, line in enumerate(lines, start=1):
             if not line.strip() or "\t" in line.strip():
                 raise DataError(path, no, "a single label on the line")

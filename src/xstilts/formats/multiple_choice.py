@@ -33,10 +33,11 @@ from xstilts.formats.base import (
     attention_mask,
     label_accuracy,
     pad_sequences,
+    read_lines,
     register_format,
     text_counts,
+    write_lines,
 )
-from xstilts.paths import atomic_write_text
 
 _ANSWER_PREFIXES = ("answer", "ending")
 
@@ -221,14 +222,10 @@ class MultipleChoice(Format):
         return label_accuracy(examples, predictions)
 
     def write_predictions(self, path: Path, examples: Sequence[MultipleChoiceExample], predictions: dict[str, int]) -> None:
-        atomic_write_text(path, "".join(f"{predictions[ex.id]}\n" for ex in examples))
+        write_lines(path, examples, predictions)
 
     def read_predictions(self, path: Path, examples: Sequence[MultipleChoiceExample]) -> dict[str, int]:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-        while lines and not lines[-1].strip():
-            lines.pop()
-        if len(lines) != len(examples):
-            raise DataError(path, None, f"one choice index per line for {len(examples)} examples, found {len(lines)} lines")
+        lines = read_lines(path, examples, "choice index")
         out: dict[str, int] = {}
         for no, (ex, line) in enumerate(zip(examples, lines, strict=True), start=1):
             value = line.strip()

@@ -40,8 +40,7 @@ from xstilts.formats.base import (
     Format,
     SplitCounts,
     TaskSpec,
-    attention_mask,
-    pad_sequences,
+    encoder_inputs,
     register_format,
     text_counts,
 )
@@ -238,10 +237,8 @@ class QA(Format):
         return feats
 
     def collate(self, features: Sequence[Feature], pad_id: int) -> dict[str, torch.Tensor]:
-        ids = [f["input_ids"] for f in features]
         return {
-            "input_ids": pad_sequences(ids, pad_id),
-            "attention_mask": attention_mask(ids),
+            **encoder_inputs(features, pad_id),
             "start_positions": torch.tensor([f["start"] for f in features], dtype=torch.long),
             "end_positions": torch.tensor([f["end"] for f in features], dtype=torch.long),
         }

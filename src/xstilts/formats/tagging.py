@@ -36,7 +36,7 @@ from xstilts.formats.base import (
     SplitCounts,
     TaskSpec,
     Units,
-    attention_mask,
+    encoder_inputs,
     pad_sequences,
     register_format,
 )
@@ -221,10 +221,8 @@ class Tagging(Format):
         return feats
 
     def collate(self, features: Sequence[Feature], pad_id: int) -> dict[str, torch.Tensor]:
-        ids = [f["input_ids"] for f in features]
         return {
-            "input_ids": pad_sequences(ids, pad_id),
-            "attention_mask": attention_mask(ids),
+            **encoder_inputs(features, pad_id),
             "labels": pad_sequences([f["labels"] for f in features], -100),
         }
 
