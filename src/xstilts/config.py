@@ -188,9 +188,14 @@ def build_config(*layers: dict[str, Any]) -> RunConfig:
     try:
         return RunConfig.model_validate(tree)
     except ValidationError as err:
-        first = err.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"config {loc}: {first['msg']} (got {first.get('input')!r})") from None
+        loc, msg, got = first_error(err)
+        raise ConfigError(f"config {loc}: {msg} (got {got!r})") from None
+
+
+def first_error(err: ValidationError) -> tuple[str, str, Any]:
+    """The first problem pydantic found: its dotted location, its message and the value it got."""
+    first = err.errors()[0]
+    return ".".join(str(p) for p in first["loc"]), str(first["msg"]), first.get("input")
 
 
 def phase_config(task_defaults: dict[str, Any], user: dict[str, Any], intermediate: bool = False) -> RunConfig:

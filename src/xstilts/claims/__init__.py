@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from xstilts.config import ConfigError, bundled_yaml, load_yaml
+from xstilts.config import ConfigError, bundled_yaml, first_error, load_yaml
 from xstilts.runs import NO_INTERMEDIATE
 
 CLAIMS_DIR = Path(__file__).parent
@@ -79,6 +79,5 @@ def load_claims(name_or_path: str | Path) -> ClaimSet:
     try:
         return ClaimSet.model_validate(raw)
     except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(x) for x in first["loc"])
-        raise ConfigError(f"{path}:1: {where}: {first['msg']}") from None
+        where, msg, _ = first_error(err)
+        raise ConfigError(f"{path}:1: {where}: {msg}") from None
