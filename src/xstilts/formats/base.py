@@ -110,6 +110,10 @@ class Format(Protocol):
         """A loaded split as the format holds it (retrieval: one parallel corpus, not single pairs)."""
         return examples
 
+    def check_training(self, examples: Sequence[Any], source: str) -> None:
+        """Refuse training examples that could teach nothing (a DataError naming ``source``)."""
+        return None
+
     def has_gold(self, example: Any) -> bool:
         """Whether an example carries a gold answer: unlabeled ones never train and are never scored."""
         return getattr(example, "label", None) is not None

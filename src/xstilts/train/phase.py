@@ -88,6 +88,7 @@ def train_run(task_names: Sequence[str], cfg: RunConfig, out: Path, init: Path |
             train_ex = rng.sample(train_ex, cfg.data.max_train_examples)
         if not train_ex:
             raise ValueError(f"{d.train.source}: no labeled training examples for {d.task.name}")
+        fmt.check_training(train_ex, d.train.source)
         labels = fmt.label_list(d.task, train_ex)
         model.add_head(d.task.name, d.task.format, labels, dropout)
         dev_ex = labeled(fmt, d.dev.examples)
