@@ -51,3 +51,66 @@ def test_yaml_errors_name_the_line(tmp_path: Path) -> None:
     bad.write_text("train:\n  lr: [1,\n")
     with pytest.raises(ConfigError, match=r"bad.yaml:\d+"):
         load_yaml(bad)
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("train.batch_size=-4", "config train.batch_size: Input should be greater than 0 (got -4)"),
+        ("train.batch_size=0", "config train.batch_size: Input should be greater than 0 (got 0)"),
+        ("train.max_steps=0", "config train.max_steps: Input should be greater than 0 (got 0)"),
+        ("train.epochs=0", "config train.epochs: Input should be greater than 0 (got 0)"),
+        ("train.max_length=0", "config train.max_length: Input should be greater than 0 (got 0)"),
+        ("train.doc_stride=-1", "config train.doc_stride: Input should be greater than or equal to 0 (got -1)"),
+        ("train.grad_accum=0", "config train.grad_accum: Input should be greater than 0 (got 0)"),
+        ("train.lr=0", "config train.lr: Input should be greater than 0 (got 0)"),
+        ("train.lr=-1e-5", "config train.lr: Input should be greater than 0 (got -1e-05)"),
+        ("train.lr=nan", "config train.lr: Input should be a finite number (got nan)"),
+        ("train.lr=.inf", "config train.lr: Input should be a finite number (got inf)"),
+        ("train.dropout=1", "config train.dropout: Input should be less than 1 (got 1)"),
+        ("train.dropout=-0.1", "config train.dropout: Input should be greater than or equal to 0 (got -0.1)"),
+        ("train.warmup_ratio=1.5", "config train.warmup_ratio: Input should be less than or equal to 1 (got 1.5)"),
+        ("train.eval_every=-1", "config train.eval_every: Input should be greater than or equal to 0 (got -1)"),
+        ("train.patience=-1", "config train.patience: Input should be greater than or equal to 0 (got -1)"),
+        ("eval.batch_size=0", "config eval.batch_size: Input should be greater than 0 (got 0)"),
+        ("eval.max_examples=-1", "config eval.max_examples: Input should be greater than or equal to 0 (got -1)"),
+        ("retrieval.batch_size=0", "config retrieval.batch_size: Input should be greater than 0 (got 0)"),
+        ("retrieval.max_length=0", "config retrieval.max_length: Input should be greater than 0 (got 0)"),
+        ("retrieval.k=0", "config retrieval.k: Input should be greater than 0 (got 0)"),
+        ("intermediate.batch_size=0", "config intermediate.batch_size: Input should be greater than 0 (got 0)"),
+        ("intermediate.lr=nan", "config intermediate.lr: Input should be a finite number (got nan)"),
+        ("data.max_train_examples=-5", "config data.max_train_examples: Input should be greater than or equal to 0 (got -5)"),
+    ],
+)
+def test_values_out_of_range_name_key_expected_and_got(override: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        build_config(parse_overrides([override]))
+    assert str(err.value) == expected
+
+
+def test_device_must_be_a_torch_device() -> None:
+    with pytest.raises(ConfigError, match=r"^config train\.device: String should match pattern .* \(got 'foo'\)$"):
+        build_config(parse_overrides(["train.device=foo"]))
+    assert build_config(parse_overrides(["train.device=cuda:1"])).train.device == "cuda:1"
+
+
+def test_zero_and_none_keep_their_meaning() -> None:
+    """0 and None mean "all" or "the default" where they always did; only negative values are refused."""
+    cfg = build_config(parse_overrides(["eval.max_examples=0", "train.eval_every=0", "train.patience=0", "train.eval_examples=0",
+                                        "eval.max_length=0", "train.doc_stride=0", "train.warmup_ratio=0", "train.dropout=0"]))
+    assert cfg.eval.max_examples == 0 and cfg.train.eval_every == 0 and cfg.train.patience == 0 and cfg.train.dropout == 0
+    cfg = build_config(parse_overrides(["eval.max_examples=null", "train.max_steps=null", "train.dropout=null", "train.warmup_ratio=1"]))
+    assert cfg.eval.max_examples is None and cfg.train.max_steps is None and cfg.train.dropout is None
+
+
+def test_intermediate_overrides_are_range_checked_after_merging() -> None:
+    with pytest.raises(ConfigError, match=r"intermediate\.max_steps.*greater than 0"):
+        phase_config({}, parse_overrides(["intermediate.max_steps=-3"]), intermediate=True)
+
+
+def test_undecodable_yaml_names_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(b"train:\n  lr: \xff\n")
+    with pytest.raises(ConfigError) as err:
+        load_yaml(bad)
+    assert str(err.value) == f"{bad}:2: UTF-8 text (byte 0xff is not UTF-8)"

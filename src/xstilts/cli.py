@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from xstilts.config import ConfigError, dotted_to_tree, load_yaml, merge, parse_overrides
+from xstilts.paths import strict_json_dumps
 from xstilts.runs import NO_INTERMEDIATE
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="X-STILTs: intermediate-task training for zero-shot cross-lingual transfer.")
@@ -51,7 +52,40 @@ def user_config(config: Path | None, overrides: list[str] | None, model: str | N
         tree = merge(tree, {"model": {"name": model}})
     if data_dir is not None:
         tree = merge(tree, {"data": {"data_dir": data_dir}})
+    name = (tree.get("model") or {}).get("name")
+    if isinstance(name, str):
+        check_model_folder(name, "--model" if model is not None else "model.name")
     return tree
+
+
+def looks_like_path(name: str) -> bool:
+    """Whether a model name can only be a folder: a hub id is ``name`` or ``org/name``, nothing more."""
+    return name.startswith(("/", "~", ".")) or "\\" in name or name.endswith("/") or name.count("/") > 1
+
+
+def check_model_folder(name: str, option: str = "--model") -> None:
+    """A model named by a path that does not exist is a typo, not a hub id to try downloading."""
+    from xstilts.models.encoder import EMBEDDED_NAME, TINY_NAME
+
+    path = Path(name).expanduser()
+    if name in (EMBEDDED_NAME, TINY_NAME):
+        return
+    if path.exists() and not path.is_dir():
+        found = "a file"
+    elif looks_like_path(name) and not path.exists():
+        found = "nothing there"
+    else:
+        return
+    raise ConfigError(f"{option} {name}: expected a model folder, a hub id such as org/name, or 'embedded'; found {found}")
+
+
+def out_folder(out: Path, option: str = "--out") -> Path:
+    """The run folder, refused early when a file has its name or a parent's (it would fail only at the end)."""
+    for path in (out, *out.parents):
+        if path.exists() and not path.is_dir():
+            where = "" if path == out else f" at {path}"
+            raise ConfigError(f"{option} {out}: expected a folder for runs, found a file{where}")
+    return out
 
 
 def split_languages(text: str | None) -> list[str] | None:
@@ -99,7 +133,7 @@ def tasks_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             }
         )
     if as_json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        print(strict_json_dumps(rows))
         return
     table = Table(title="xstilts tasks")
     for col in ("name", "format", "role", "languages", "gold splits", "metric", "trains on"):
@@ -116,6 +150,7 @@ def models_path(name: Annotated[str, typer.Argument(help="'embedded', a hub id o
     """Print the local Hugging Face folder of a model, building the embedded one if needed."""
     from xstilts.models.encoder import resolve_model_path
 
+    check_model_folder(name, "models path")
     path = resolve_model_path(name)
     if not Path(path).is_dir():
         from huggingface_hub import snapshot_download
@@ -140,6 +175,7 @@ def train_cmd(
     from xstilts.train.phase import train_run
 
     names = task.split("+")
+    out = out_folder(out)
     user = user_config(config, overrides, model, data_dir)
     cfg = phase_config(get_task(names[0]).defaults if len(names) == 1 else {}, user)
     result = train_run(names, cfg, out, init=init)
@@ -161,6 +197,7 @@ def transfer_cmd(
     """Intermediate task -> target task in English -> zero-shot evaluation in every language."""
     from xstilts.experiment.transfer import run_transfer
 
+    out = out_folder(out)
     user = user_config(config, overrides, model, data_dir)
     result = run_transfer(target, intermediate, user, out, split_languages(languages))
     out_console.print(f"run {out / result.run_id}")
@@ -185,6 +222,7 @@ def evaluate_cmd(
     from xstilts.tasks.registry import get_task
 
     target = get_task(task)
+    out = out_folder(out)
     user = user_config(config, overrides, model, data_dir)
     if layers is not None:
         if target.fmt.trainable:
@@ -213,7 +251,9 @@ def demo_cmd(out: OutDir = Path("runs/demo"), overrides: Overrides = None) -> No
     """The embedded demo: runs the bundled `demo` preset and prints the per-language table."""
     from xstilts.experiment.demo import run_demo
 
-    run_demo(out, list(overrides or []))
+    demo = run_demo(out_folder(out), list(overrides or []))
+    if demo.pending:
+        stages_left_undone(demo.pending, demo.stages)
 
 
 @app.command("presets")
@@ -245,12 +285,12 @@ def run_cmd(
     except ValueError as err:
         raise ConfigError(f"{preset}: {err}") from None
     user = parse_overrides(list(overrides or []))
-    out = out or Path("runs") / spec.name
+    out = out_folder(out or Path("runs") / spec.name)
     if dry_run:
         stages = plan(spec, out, user)
         estimate(stages, spec, out, user)
         if as_json:
-            print(json.dumps(plan_json(stages), indent=2))
+            print(strict_json_dumps(plan_json(stages)))
             return
         print_plan(stages)
         return
@@ -259,9 +299,17 @@ def run_cmd(
     print_plan(stages)
     pending = [s for s in stages if s.status != "done"]
     if pending:
-        out_console.print(f"[yellow]{len(pending)} stage(s) not done (blocked or running elsewhere); rerun to continue")
-        raise typer.Exit(1)
+        stages_left_undone(pending, stages)
     out_console.print(f"all {len(stages)} stages done in {out}; next: xstilts report {out}")
+
+
+def stages_left_undone(pending: list[Any], stages: list[Any]) -> None:
+    """A grid that did not do everything asked: one line on stderr, then exit 1."""
+    from collections import Counter
+
+    why = ", ".join(f"{n} {status}" for status, n in sorted(Counter(s.status for s in pending).items()))
+    print(f"xstilts: error: {len(pending)} of {len(stages)} stages not done ({why}); rerun to continue", file=sys.stderr)
+    raise typer.Exit(1)
 
 
 def print_plan(stages: list[Any]) -> None:
@@ -320,7 +368,7 @@ def results_cmd(
     if fmt == "csv":
         sys.stdout.write(frame.to_csv(index=False))
     elif fmt == "json":
-        print(json.dumps(frame.to_dict(orient="records"), indent=2, ensure_ascii=False))
+        print(strict_json_dumps(frame.to_dict(orient="records")))
     else:
         cols = ["run_id", "task", "intermediate", "seed", "language", "metric", "value"]
         out_console.print(frame_table(frame[cols], f"{run_dir}: {frame['run_id'].nunique()} runs, {len(frame)} values"))
@@ -417,13 +465,16 @@ def score_cmd(
     split = split or target.eval_split
     loaded = load_split(target, language, split, data_dir)
     fmt = target.fmt
-    preds = fmt.read_predictions(predictions, loaded.examples)
+    try:
+        preds = fmt.read_predictions(predictions, loaded.examples)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise decode_error(err, predictions) from None
     gold = [ex for ex in loaded.examples if fmt.has_gold(ex)]
     if not gold:
         raise DataError(loaded.source, None, f"gold labels: {task} {language}/{split} has none")
     metrics = fmt.score(gold, preds, language)
     out = {"task": target.name, "language": language, "split": split, "metrics": metrics, "task_score_contribution": language_score(target, metrics)}
-    print(json.dumps(out, indent=2, ensure_ascii=False))
+    print(strict_json_dumps(out))
 
 
 @data_app.command("stats")
@@ -443,7 +494,7 @@ def data_stats_cmd(
         where = data_dir or ("the package" if target.builtin_root else "the hub")
         raise DataError(where, None, f"{task} data for any language/split" + (f" ({problems[0]})" if problems else ""))
     if as_json:
-        print(json.dumps({"task": target.name, "splits": as_dicts(rows), "problems": problems}, indent=2, ensure_ascii=False))
+        print(strict_json_dumps({"task": target.name, "splits": as_dicts(rows), "problems": problems}))
         return
     table = Table(title=f"{target.name} data")
     for col in ("language", "split", "examples", "labeled", "sentences", "tokens"):
@@ -455,24 +506,64 @@ def data_stats_cmd(
         print(f"xstilts: warning: {problem}", file=sys.stderr)
 
 
-def main() -> None:
-    """Entry point: run the app, turning known errors into one stderr line and an exit code."""
+def decode_error(err: ValueError, path: Path) -> Exception:
+    """A JSON or UTF-8 error met while reading ``path``, as a DataError naming its file and line.
+
+    A format may read a second file beside it (SQuAD 2.0's no-answer probabilities): an error whose
+    text is not ``path``'s own is left unattributed rather than blamed on the wrong file.
+    """
     from xstilts.data.schema import DataError
 
+    try:
+        raw = Path(path).read_bytes()
+    except OSError:
+        return err
+    if isinstance(err, json.JSONDecodeError):
+        if err.doc not in (raw.decode("utf-8", errors="replace"), raw.decode("utf-8-sig", errors="replace")):
+            return err
+        return DataError(path, err.lineno, f"valid JSON ({err.msg} at column {err.colno})")
+    if isinstance(err, UnicodeDecodeError) and err.object == raw:
+        line = raw[: err.start].count(b"\n") + 1
+        return DataError(path, line, f"UTF-8 text (byte 0x{raw[err.start]:02x} at offset {err.start} is not UTF-8)")
+    return err
+
+
+def bad_input_message(exc: BaseException) -> str | None:
+    """The one line for an error that means the input was bad (exit 2), or None for any other error."""
+    from xstilts.data.schema import DataError
+    from xstilts.paths import InputError
+
+    if isinstance(exc, (DataError, ConfigError, InputError)):
+        return str(exc)
+    if isinstance(exc, KeyError):
+        return str(exc.args[0]) if exc.args else str(exc)
+    if isinstance(exc, (FileNotFoundError, IsADirectoryError, NotADirectoryError)):
+        if exc.filename is None:
+            return str(exc)
+        expected = {FileNotFoundError: "no such file or folder", IsADirectoryError: "expected a file, found a folder",
+                    NotADirectoryError: "expected a folder, found a file on the way"}[type(exc)]  # fmt: skip
+        return f"{exc.filename}: {expected}"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"line {exc.lineno}: expected valid JSON ({exc.msg} at column {exc.colno})"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"expected UTF-8 text ({exc.reason} at byte offset {exc.start})"
+    return None
+
+
+def main() -> None:
+    """Entry point: run the app, turning known errors into one stderr line and an exit code.
+
+    Bad input (config, data, paths, decoding) exits 2; any other failure, a command that did not do
+    everything asked (``typer.Exit(1)``) and a phase stopped at a non-finite loss exit 1.
+    """
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if "--debug" in sys.argv[1:]:
         STATE["debug"] = True
         sys.argv = [a for a in sys.argv if a != "--debug"]
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except SystemExit:
         raise
-    except (DataError, ConfigError, FileNotFoundError, KeyError) as exc:
-        if STATE["debug"]:
-            raise
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"xstilts: error: {msg}", file=sys.stderr)
-        sys.exit(2)
     except Exception as exc:
         import click
 
@@ -483,8 +574,27 @@ def main() -> None:
             sys.exit(exc.exit_code)
         if STATE["debug"]:
             raise
-        print(f"xstilts: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        message = bad_input_message(exc)
+        if message is not None:
+            print(f"xstilts: error: {one_line(message)}", file=sys.stderr)
+            sys.exit(2)
+        print(f"xstilts: error: {one_line(internal_message(exc))}", file=sys.stderr)
         sys.exit(1)
+    # without standalone mode click returns the code of a ``typer.Exit`` instead of exiting with it
+    if isinstance(code, int) and not isinstance(code, bool) and code:
+        sys.exit(code)
+
+
+def one_line(message: str) -> str:
+    """A message on one line: libraries' multi-line messages (the hub's) are joined with spaces."""
+    return " ".join(line.strip() for line in message.splitlines() if line.strip())
+
+
+def internal_message(exc: BaseException) -> str:
+    """An error that is not bad input: its class name, unless it already reads as one clear line."""
+    from xstilts.train.loop import TrainingDiverged
+
+    return str(exc) if isinstance(exc, TrainingDiverged) else f"{type(exc).__name__}: {exc}"
 
 
 if __name__ == "__main__":

@@ -2,19 +2,31 @@
 
 Defaults follow the paper's released jiant settings (PAPER.md); a task may override some of them
 (``Task.defaults``: epochs and batch size per target), and the user overrides anything after that.
+Values are range-checked here, where they are typed, so a batch size of 0 or a NaN learning rate is a
+one-line :class:`ConfigError` naming the key, not a crash or a hang deep inside training.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class ConfigError(ValueError):
     """A bad configuration key or value; the message says what was expected."""
+
+
+#: value ranges, checked where the config is typed so a bad value fails before any work starts
+Positive = Annotated[int, Field(gt=0)]
+#: a count where 0 (like None) keeps its meaning: "no limit" or "the default"
+Count = Annotated[int, Field(ge=0)]
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Dropout = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
@@ -36,44 +48,48 @@ class DataConfig(_Strict):
     dev_split: str | None = None
     eval_split: str | None = None
     train_language: str = "en"
-    max_train_examples: int | None = None
+    #: a random sample of N training examples (None or 0: all of them)
+    max_train_examples: Count | None = None
 
 
 class TrainConfig(_Strict):
-    lr: float = 1e-5
-    epochs: float = 3.0
-    max_steps: int | None = None
-    batch_size: int = 32
-    grad_accum: int = 1
-    max_length: int = 256
-    doc_stride: int = 128
-    warmup_ratio: float = 0.1
-    weight_decay: float = 0.01
-    adam_eps: float = 1e-8
-    max_grad_norm: float = 1.0
-    #: evaluate on the English dev subset every N optimiser steps (default: 10 times per phase)
-    eval_every: int | None = None
-    #: size of the English dev subset used for checkpoint selection
-    eval_examples: int | None = 500
+    lr: PositiveFloat = 1e-5
+    epochs: PositiveFloat = 3.0
+    max_steps: Positive | None = None
+    batch_size: Positive = 32
+    grad_accum: Positive = 1
+    max_length: Positive = 256
+    doc_stride: Count = 128
+    warmup_ratio: Fraction = 0.1
+    weight_decay: NonNegativeFloat = 0.01
+    adam_eps: PositiveFloat = 1e-8
+    max_grad_norm: PositiveFloat = 1.0
+    #: evaluate on the English dev subset every N optimiser steps (None or 0: 10 times per phase)
+    eval_every: Count | None = None
+    #: size of the English dev subset used for checkpoint selection (None or 0: the whole dev split)
+    eval_examples: Count | None = 500
     #: evaluations without improvement before stopping early (0 = never stop early)
-    patience: int = 5
+    patience: Count = 5
     #: ``auto`` picks bf16 where the hardware has it, fp16 with loss scaling on older GPUs, else fp32
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
-    dropout: float | None = None
+    dropout: Dropout | None = None
     #: keep the word-embedding matrix fixed (a speed/zero-shot trade-off; off by default, as in the paper)
     freeze_embeddings: bool = False
     group_by_length: bool = True
-    device: str = "auto"
+    #: ``auto`` (CUDA if available, else CPU) or a torch device such as ``cpu``, ``cuda:1``, ``mps``
+    device: str = Field("auto", pattern=r"^(auto|cpu|cuda|mps|xpu|hpu|npu|mtia)(:\d+)?$")
     #: multi-task sampling: proportional, capped (proportional to min(size, cap)) or temperature
     sampling: Literal["proportional", "capped", "temperature", "uniform"] = "capped"
-    sampling_cap: int = 20000
-    sampling_temperature: float = 2.0
+    sampling_cap: Positive = 20000
+    sampling_temperature: PositiveFloat = 2.0
 
 
 class EvalConfig(_Strict):
-    batch_size: int = 64
-    max_examples: int | None = None
-    max_length: int | None = None
+    batch_size: Positive = 64
+    #: the first N examples per language (None or 0: all of them)
+    max_examples: Count | None = None
+    #: None or 0: the same as ``train.max_length``
+    max_length: Count | None = None
     write_predictions: bool = True
 
 
@@ -83,9 +99,9 @@ class RetrievalConfig(_Strict):
     pooling: Literal["mean", "cls"] = "mean"
     #: input prefixes for models trained with them (e5: ``query: ``/``passage: ``); ``auto`` asks the model
     prefix: str = "auto"
-    batch_size: int = 64
-    max_length: int = 128
-    k: int = 4
+    batch_size: Positive = 64
+    max_length: Positive = 128
+    k: Positive = 4
     backend: Literal["auto", "faiss", "torch"] = "auto"
     #: also score every hidden layer (one forward pass) into ``slices["layer"]``; ``layer`` stays the reported one
     sweep: bool = False
@@ -94,18 +110,18 @@ class RetrievalConfig(_Strict):
 class IntermediateConfig(_Strict):
     """Overrides of ``train.*`` and the splits for the intermediate phase of a transfer (None = same)."""
 
-    lr: float | None = None
-    epochs: float | None = None
-    max_steps: int | None = None
-    batch_size: int | None = None
-    grad_accum: int | None = None
-    max_length: int | None = None
-    eval_every: int | None = None
-    eval_examples: int | None = None
-    patience: int | None = None
+    lr: PositiveFloat | None = None
+    epochs: PositiveFloat | None = None
+    max_steps: Positive | None = None
+    batch_size: Positive | None = None
+    grad_accum: Positive | None = None
+    max_length: Positive | None = None
+    eval_every: Count | None = None
+    eval_examples: Count | None = None
+    patience: Count | None = None
     train_split: str | None = None
     dev_split: str | None = None
-    max_train_examples: int | None = None
+    max_train_examples: Count | None = None
 
 
 class RunConfig(_Strict):
@@ -229,6 +245,9 @@ def bundled_yaml(name_or_path: str | Path, folder: Path, what: str) -> Path:
 def load_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as err:
+        line = err.object[: err.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: UTF-8 text (byte 0x{err.object[err.start]:02x} is not UTF-8)") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark else "?"

@@ -7,6 +7,12 @@ A run's id is a content hash of what determines it, so a rerun finds the finishe
 Its folder appears in one rename when everything in it is complete (:meth:`Run.writing`), so a killed
 run leaves nothing that a later run could mistake for a finished one.
 
+Damage after the fact is caught too. A run counts as finished only if its ``result.json`` parses, and
+the result records the sha256 of every file the run wrote (``checksums``). They are checked before
+the run is reused (:attr:`Run.finished`) or its encoder or heads are used (:func:`encoder_provenance`,
+:func:`run_encoder_path`, :func:`verify_run`): a damaged run is rebuilt, or refused with
+:class:`DamagedRunError` naming the file, never silently used.
+
 Example:
     >>> run = Run(out, "train", "mnli", {"seed": 1})  # doctest: +SKIP
     >>> if run.finished is None:  # doctest: +SKIP
@@ -18,6 +24,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import math
+import os
 import platform
 import re
 import subprocess
@@ -31,7 +40,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from xstilts.paths import atomic_dir, atomic_write_json, sha256_file
+from xstilts.paths import InputError, atomic_dir, atomic_write_json, safe_child, safe_name, sha256_file
+
+log = logging.getLogger(__name__)
 
 #: 2: ``eval_split`` and ``head`` became fields (version 1 kept them as prose in ``notes``)
 SCHEMA_VERSION = 2
@@ -40,6 +51,8 @@ RESULT_FILE = "result.json"
 ENCODER_DIR = "encoder"
 HEADS_DIR = "heads"
 PREDICTIONS_DIR = "predictions"
+#: the weights inside ``encoder/``; children record its sha256 as ``parent.checkpoint_sha256``
+WEIGHTS_FILE = "model.safetensors"
 
 #: the one name for "no intermediate task": the baseline every intermediate task is compared with
 NO_INTERMEDIATE = "none"
@@ -88,6 +101,8 @@ class RunResult(BaseModel):
     timings: Timings = Field(default_factory=Timings)
     training: dict[str, Any] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
+    #: sha256 of every file the run wrote besides ``result.json``, by path relative to the run folder
+    checksums: dict[str, str] = Field(default_factory=dict)
     created: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     @model_validator(mode="before")
@@ -96,13 +111,29 @@ class RunResult(BaseModel):
         return upgrade(data) if isinstance(data, dict) else data
 
     def write(self, run_dir: Path) -> Path:
+        """``result.json`` as strict JSON: a NaN metric is written as ``null`` (and read back as NaN)."""
         path = Path(run_dir) / RESULT_FILE
         atomic_write_json(path, self.model_dump(mode="json"))
         return path
 
 
+class DamagedRunError(InputError):
+    """A run folder whose ``result.json`` does not parse, or whose file does not match its recorded sha256."""
+
+
+def _nan_for_null(value: Any) -> Any:
+    """Metrics are written as strict JSON, so a NaN comes back as ``null``; in memory it is NaN again."""
+    if value is None:
+        return math.nan
+    if isinstance(value, dict):
+        return {k: _nan_for_null(v) for k, v in value.items()}
+    return value
+
+
 def upgrade(data: dict[str, Any]) -> dict[str, Any]:
     """A result as a dict in the current schema; version 1 kept split and head only as prose in ``notes``."""
+    if any(isinstance(data.get(key), dict) for key in ("metrics", "average", "slices")):
+        data = {**data, **{key: _nan_for_null(data[key]) for key in ("metrics", "average", "slices") if isinstance(data.get(key), dict)}}
     if data.get("schema_version", SCHEMA_VERSION) >= 2 or "eval_split" in data:
         return data
     data = dict(data)
@@ -116,11 +147,91 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_result(run_dir: Path) -> RunResult:
-    return RunResult.model_validate(json.loads((Path(run_dir) / RESULT_FILE).read_text(encoding="utf-8")))
+    """The run's result; a missing file raises FileNotFoundError, a damaged one :class:`DamagedRunError`."""
+    path = Path(run_dir) / RESULT_FILE
+    text = path.read_bytes()
+    try:
+        return RunResult.model_validate(json.loads(text.decode("utf-8")))
+    except ValueError as err:  # JSON, UTF-8 and validation errors: a truncated or altered file
+        why = " ".join(line.strip() for line in str(err).splitlines()[:3])
+        raise DamagedRunError(f"{path}: a complete run result (the file is truncated or damaged: {why})") from None
 
 
 def is_finished(run_dir: Path) -> bool:
-    return (Path(run_dir) / RESULT_FILE).is_file()
+    """Whether the run left a ``result.json`` that parses: a truncated one means "not finished".
+
+    Cheap (no hashing), for planning many runs; the recorded checksums are checked when a run is
+    reused or used (:attr:`Run.finished`, :func:`encoder_provenance`, :func:`verify_run`).
+    """
+    try:
+        read_result(run_dir)
+    except (OSError, DamagedRunError):
+        return False
+    return True
+
+
+#: sha256 of files already hashed in this process, keyed by what any write would change (ctime included)
+_HASHED: dict[tuple[Any, ...], str] = {}
+
+
+def file_sha256(path: Path) -> str:
+    """``sha256_file``, remembered for an unchanged file, so a checkpoint checked twice is read once."""
+    st = os.stat(path)
+    key = (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    if key not in _HASHED:
+        if len(_HASHED) > 4096:
+            _HASHED.clear()
+        _HASHED[key] = sha256_file(path)
+    return _HASHED[key]
+
+
+def file_checksums(run_dir: Path) -> dict[str, str]:
+    """sha256 of every file under ``run_dir`` except ``result.json``, by POSIX relative path."""
+    run_dir = Path(run_dir)
+    out = {}
+    for path in sorted(p for p in run_dir.rglob("*") if p.is_file()):
+        rel = path.relative_to(run_dir).as_posix()
+        if rel != RESULT_FILE:
+            out[rel] = file_sha256(path)
+    return out
+
+
+def verify_run(run_dir: Path, result: RunResult | None = None, under: tuple[str, ...] | None = None) -> RunResult:
+    """Check the run's files against the sha256 recorded in its result; returns the result.
+
+    ``under`` limits the check to files below those folders or equal to those paths (``("encoder",
+    "heads")`` before the model is used). Raises :class:`DamagedRunError` naming the first damaged or
+    missing file. Runs written before checksums were recorded have nothing to check.
+    """
+    result = result or read_result(run_dir)
+    _check_files(Path(run_dir), result.checksums, under)
+    return result
+
+
+def _check_files(run_dir: Path, checksums: dict[str, str], under: tuple[str, ...] | None) -> None:
+    for rel, expected in sorted(checksums.items()):
+        if under is not None and not any(rel == u or rel.startswith(u.rstrip("/") + "/") for u in under):
+            continue
+        path = safe_child(run_dir, rel, "recorded file")
+        if not path.is_file():
+            raise DamagedRunError(f"{path}: missing, but {run_dir / RESULT_FILE} records it; rerun to rebuild the run")
+        actual = file_sha256(path)
+        if actual != expected:
+            raise DamagedRunError(
+                f"{path}: sha256 {actual[:16]}… differs from the {expected[:16]}… recorded in {run_dir / RESULT_FILE}: "
+                "the file is damaged or was changed; delete the run folder or rerun to rebuild it"
+            )
+
+
+def finished_result(run_dir: Path) -> RunResult | None:
+    """The result of a finished, undamaged run; None if there is none or it is damaged (it is then rebuilt)."""
+    if not (Path(run_dir) / RESULT_FILE).is_file():
+        return None
+    try:
+        return verify_run(run_dir)
+    except (OSError, DamagedRunError) as err:
+        log.warning("%s; the run is not reused and will be rebuilt", err)
+        return None
 
 
 def run_id(kind: str, task: str, spec: dict[str, Any]) -> str:
@@ -165,13 +276,20 @@ class Run:
     def __init__(self, out: Path | str, kind: RunKind, task: str, spec: dict[str, Any]) -> None:
         self.kind: RunKind = kind
         self.task = task
-        self.id = run_id(kind, task, spec)
+        self.id = safe_name(run_id(kind, task, spec), "run id")  # a task name from data must not leave ``out``
         self.dir = Path(out) / self.id
+        self._finished: RunResult | None = None
 
     @property
     def finished(self) -> RunResult | None:
-        """The finished result of an earlier identical run, if there is one."""
-        return read_result(self.dir) if is_finished(self.dir) else None
+        """The finished result of an earlier identical run, if there is one and it is undamaged.
+
+        A result that does not parse, or a file that does not match its recorded sha256, means "not
+        finished": the run is done again and its folder replaced whole.
+        """
+        if self._finished is None:
+            self._finished = finished_result(self.dir)
+        return self._finished
 
     @contextmanager
     def writing(self) -> Iterator[Path]:
@@ -180,9 +298,13 @@ class Run:
             yield tmp
 
     def write(self, tmp: Path, config: Any, **fields: Any) -> RunResult:
-        """The run's ``result.json`` in ``tmp``, with id, kind, task, resolved config and versions filled in."""
+        """The run's ``result.json`` in ``tmp``, with id, kind, task, resolved config and versions filled in.
+
+        Call it last: it records the sha256 of every file already in ``tmp`` (``checksums``).
+        """
         dumped = config.model_dump(mode="json") if hasattr(config, "model_dump") else dict(config)
         fields.setdefault("seed", dumped.get("seed", 0))
+        fields.setdefault("checksums", file_checksums(tmp))
         result = RunResult(
             run_id=self.id, kind=self.kind, task=self.task, config=dumped, versions=versions(), git_commit=git_commit(), **fields
         )
@@ -205,25 +327,55 @@ class Provenance:
         return {"run_id": self.parent_run, "task": self.parent_task, "checkpoint_sha256": self.checkpoint_sha256}
 
 
+#: what a run's model is made of: checked against the recorded sha256 before the model is used
+MODEL_PARTS = (ENCODER_DIR, HEADS_DIR)
+
+
+def _model_result(run_dir: Path, under: tuple[str, ...] = MODEL_PARTS) -> dict[str, Any]:
+    """The result (as read) of a run whose model is about to be used, its encoder and heads verified.
+
+    A folder without ``result.json`` (a model folder copied by hand) has nothing to check. A result
+    that does not parse, or a file that does not match, raises :class:`DamagedRunError` naming it.
+    Only the fields used here are required, so a hand-written result naming run, task and model works.
+    """
+    path = Path(run_dir) / RESULT_FILE
+    if not path.is_file():
+        return {}
+    try:
+        raw = json.loads(path.read_bytes().decode("utf-8"))
+    except ValueError as err:
+        raise DamagedRunError(f"{path}: a complete run result (the file is truncated or damaged: {err})") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("checksums", {}), dict):
+        raise DamagedRunError(f"{path}: a run result (a JSON object with a checksums mapping)")
+    _check_files(Path(run_dir), raw.get("checksums", {}), under)
+    return raw
+
+
 def run_encoder_path(run_dir: Path) -> Path:
-    """The encoder folder inside a finished run, checked to exist and hold safetensors weights."""
+    """The encoder folder inside a finished run, checked to exist, hold safetensors weights and match its sha256."""
     folder = Path(run_dir) / ENCODER_DIR
-    weights = folder / "model.safetensors"
+    weights = folder / WEIGHTS_FILE
     if not weights.is_file():
-        raise FileNotFoundError(f"{run_dir}: no finished encoder ({ENCODER_DIR}/model.safetensors) in this run")
+        raise FileNotFoundError(f"{run_dir}: no finished encoder ({ENCODER_DIR}/{WEIGHTS_FILE}) in this run")
+    _model_result(run_dir)
     return folder
 
 
 def encoder_provenance(run_dir: Path) -> Provenance:
-    """The model, run id, task and checkpoint hash of the encoder an earlier run left behind."""
+    """The model, run id, task and checkpoint hash of the encoder an earlier run left behind (verified)."""
     folder = run_encoder_path(run_dir)
-    result = json.loads((Path(run_dir) / RESULT_FILE).read_text()) if is_finished(run_dir) else {}
+    result = _model_result(run_dir)
     return Provenance(
         model=result.get("model", str(folder)),
         parent_run=result.get("run_id", Path(run_dir).name),
         parent_task=result.get("task"),
-        checkpoint_sha256=sha256_file(folder / "model.safetensors"),
+        checkpoint_sha256=file_sha256(folder / WEIGHTS_FILE),
     )
+
+
+def verify_head(run_dir: Path, task: str) -> None:
+    """Check a saved head's files against the run's recorded sha256 before they are loaded."""
+    _model_result(run_dir, (f"{HEADS_DIR}/{task}.safetensors", f"{HEADS_DIR}/{task}.json"))
 
 
 def saved_heads(run_dir: Path) -> list[str]:

@@ -46,16 +46,18 @@ def test_each_format_reads_its_own_plain_files() -> None:
 
 
 def test_qa_jsonl_with_hub_fields(tmp_path: Path) -> None:
-    write(
-        tmp_path / "squad" / "en.dev.jsonl",
-        jsonl(
-            {"id": "q1", "title": "T", "context": "Paris is in France.", "question": "Where?", "answers": {"text": ["France"], "answer_start": [12]}},
-            {"id": "q2", "context": "Nothing here.", "question": "Who?", "answers": {"text": [], "answer_start": []}},
-        ),
+    rows = jsonl(
+        {"id": "q1", "title": "T", "context": "Paris is in France.", "question": "Where?", "answers": {"text": ["France"], "answer_start": [12]}},
+        {"id": "q2", "context": "Nothing here.", "question": "Who?", "answers": {"text": [], "answer_start": []}},
     )
-    ex, empty = load_split(get_task("squad"), "en", "dev", tmp_path).examples
+    write(tmp_path / "squad_v2" / "en.dev.jsonl", rows)
+    ex, empty = load_split(get_task("squad_v2"), "en", "dev", tmp_path).examples
     assert isinstance(ex, QAExample) and ex.answers == [("France", 12)] and ex.meta == {"title": "T"}
     assert empty.is_impossible
+    # a v1.1 task never reads a question without answers as SQuAD 2.0's no-answer
+    path = write(tmp_path / "squad" / "en.dev.jsonl", rows)
+    with pytest.raises(DataError, match=rf"{path}:2: answers for the question"):
+        load_split(get_task("squad"), "en", "dev", tmp_path)
 
 
 def test_qa_json_in_squad_layout_and_answer_repair(tmp_path: Path) -> None:

@@ -106,3 +106,33 @@ def test_copied_run_folder_is_a_problem_not_a_second_run(tmp_path: Path) -> None
     assert {kept, dropped} == {rid, "copy"} and f"already indexed from {kept}" in why
     shutil.rmtree(tmp_path / kept)
     assert store.runs(tmp_path)["path"].tolist() == [dropped] and store.problems(tmp_path) == {}
+
+
+def test_concurrent_writer_processes_lose_no_rows(tmp_path: Path) -> None:
+    from tests.faults import hooks
+
+    env = {"XSTILTS_PROGRESS": "0"}
+    writers = [hooks.start(hooks.write_and_index, str(tmp_path), worker, 5, env) for worker in range(8)]
+    for proc in writers:
+        proc.join(120)
+    assert [p.exitcode for p in writers] == [0] * 8
+    with sqlite3.connect(tmp_path / "index.sqlite") as con:  # the index as the writers left it, not re-indexed
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 40
+        assert con.execute("SELECT count(DISTINCT run_id) FROM metrics WHERE language = 'average'").fetchone()[0] == 40
+        assert con.execute("SELECT count(*) FROM problems").fetchone()[0] == 0
+
+
+def test_a_damaged_index_is_rebuilt_from_the_run_files(tmp_path: Path) -> None:
+    for seed in range(3):
+        write_run(tmp_path, "pawsx", "none", seed, uniform("pawsx", accuracy=float(seed)))
+    db = store.index(tmp_path)
+    want = store.query(tmp_path).to_dict("records")
+    db.write_bytes(b"this is not an SQLite database\n" * 100)  # garbage
+    assert store.query(tmp_path).to_dict("records") == want
+    with sqlite3.connect(db) as con:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = db.read_bytes()
+    db.write_bytes(data[:100] + bytes(len(data) - 100))  # a valid header over zeroed pages
+    assert store.runs(tmp_path)["run_id"].tolist() == [f"transfer-pawsx-none-{s}" for s in range(3)]
+    assert store.query(tmp_path).to_dict("records") == want

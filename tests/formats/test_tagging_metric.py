@@ -100,7 +100,7 @@ def test_reader_tolerates_trailing_blanks_crlf_and_missing_final_blank(tmp_path:
 def test_reader_rejects_multi_column_lines(tmp_path: Path, bad: str) -> None:
     path = tmp_path / "pred.txt"
     path.write_text(f"O\n\nO\n{bad}\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"pred\.txt:4: expected a single tag"):
+    with pytest.raises(ValueError, match=r"pred\.txt:4: a single tag on the line"):
         read_tag_predictions(path)
 
 

@@ -135,5 +135,5 @@ def test_malformed_prediction_files_are_refused(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"p.txt:2: one retrieved index per line"):
         get_format("retrieval").export_text(bad)
     bad.write_text('{"q1": 3}')
-    with pytest.raises(DataError, match="question_id"):
+    with pytest.raises(DataError, match=r"an answer string for question .q1., found 3"):
         get_format("qa").export_text(bad)

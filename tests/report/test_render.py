@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -37,3 +38,30 @@ def test_markdown_and_latex_escape_cells() -> None:
     assert r"a\|b" in markdown_table(frame)
     tex = latex_table(frame, "t")
     assert r"squad\_v2" in tex and r"1 \& 2" in tex and r"50\%" in tex
+
+
+
+HOSTILE = "<script>alert(1)</script>|*x*_[l](http://e)`"
+
+
+def test_strings_from_data_are_escaped_in_every_format(tmp_path: Path) -> None:
+    from tests.report.synthetic import uniform, write_run
+
+    for seed in range(2):
+        write_run(tmp_path, "pawsx", "none", seed, uniform("pawsx", accuracy=80.0))
+        metrics = {**uniform("pawsx", accuracy=85.0), "<img src=x onerror=alert(1)>|": {"accuracy": 1.0}}  # a hostile language code
+        write_run(tmp_path, "pawsx", HOSTILE, seed, metrics, run_id=f"transfer-hostile-{seed}")
+    write_run(tmp_path, "pawsx", "none", 0, uniform("pawsx", accuracy=80.0), run_id="broken|<b>")
+    (tmp_path / "broken|<b>" / "result.json").write_text("{")  # an unreadable run: its name lands in the notes
+    written = write_report(build_report(tmp_path))
+    md, html_text, tex = (written[n].read_text() for n in ("summary.md", "summary.html", "matrix.tex"))
+    for text in (md, html_text):
+        assert "<script" not in text and "<img src=x" not in text and "<b>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html_text
+    # Markdown shows the name literally (no HTML, emphasis, link or code) and it adds no table cell
+    assert r"&lt;script&gt;alert(1)&lt;/script&gt;\|\*x\*\_\[l\](http://e)\`" in md
+    assert r"broken\|&lt;b&gt;" in md
+    for block in re.findall(r"(?:^\|.*\n)+", md, flags=re.M):  # every row of a table has its header's cell count
+        assert len({len(re.split(r"(?<!\\)\|", row)) for row in block.splitlines()}) == 1, block
+    assert sum("script" in row for block in re.findall(r"(?:^\|.*\n)+", md, flags=re.M) for row in block.splitlines()) >= 2
+    assert r"\textless{}script\textgreater{}alert(1)\textless{}/script\textgreater{}\textbar{}" in tex

@@ -7,7 +7,14 @@
 - ``word|tag`` (or ``word|POS|tag``) tokens separated by spaces, one sentence per line, as in the common
   CCGbank supertag exports; and ``word<TAB>tag`` columns.
 
-NER tags must be IOB2-shaped (``O``, ``B-TYPE``, ``I-TYPE``); anything else is a :class:`DataError`.
+NER tags must be IOB2-shaped (``O``, ``B-TYPE``, ``I-TYPE``); anything else is a :class:`DataError`,
+as are a missing token or tag and a line with the wrong number of columns.
+
+An ``I-TYPE`` that continues no entity (after ``O``, at a sentence start, or after another type) is
+accepted, as seqeval and conlleval accept it: they read it as the start of an entity, and so does the
+metric here. But it is a slip in the annotation or the conversion, so it is counted: a sentence with
+some keeps their number in ``meta["i_without_b"]``, and ``xstilts data stats`` warns with the total
+per file, so the reading never hides in an F1.
 """
 
 from __future__ import annotations
@@ -16,13 +23,15 @@ import re
 from collections.abc import Collection
 from pathlib import Path
 
-from xstilts.data.files import _lines as numbered_lines
+from xstilts.data.files import numbered_lines
 from xstilts.data.schema import DataError, TaggingExample
 
 #: the PAN-X / WikiANN label set, in the order of the hub's ``ner_tags`` ClassLabel
 NER_LABELS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
 
 _IOB2 = re.compile(r"O|[BI]-\S+")
+#: example ``meta`` key: how many I- tags of the sentence continue no entity (only where there are some)
+I_WITHOUT_B = "i_without_b"
 _SENT_ID = re.compile(r"#\s*sent_id\s*=?\s*(\S.*?)\s*$")
 
 
@@ -34,6 +43,16 @@ def check_tag(tag: str, path: object, line: int | None, labels: Collection[str] 
         raise DataError(path, line, f"a tag in {{{', '.join(labels)}}}, found {tag!r}")
 
 
+def i_without_b(tags: list[str]) -> int:
+    """How many ``I-TYPE`` tags follow neither ``B-TYPE`` nor ``I-TYPE`` (seqeval starts an entity there)."""
+    count, prev = 0, "O"
+    for tag in tags:
+        if tag.startswith("I-") and prev[2:] != tag[2:]:
+            count += 1
+        prev = tag if tag[:2] in ("B-", "I-") else "O"
+    return count
+
+
 def _is_comment(line: str) -> bool:
     # a token "#" in a two-column file is "#<TAB>tag", not a comment
     return line.startswith("#") and not line.startswith("#\t")
@@ -42,8 +61,8 @@ def _is_comment(line: str) -> bool:
 class _Sentences:
     """Collects tokens into examples; ids come from ``# sent_id`` or the first line number."""
 
-    def __init__(self, path: Path, lang: str | None) -> None:
-        self.path, self.lang = path, lang
+    def __init__(self, path: Path, iob2: bool) -> None:
+        self.path, self.iob2 = path, iob2
         self.out: list[TaggingExample] = []
         self.tokens: list[str] = []
         self.tags: list[str] = []
@@ -51,6 +70,10 @@ class _Sentences:
         self.first = 0
 
     def add(self, token: str, tag: str, line: int) -> None:
+        if not token:
+            raise DataError(self.path, line, "a token before its tag, found an empty field")
+        if not tag:
+            raise DataError(self.path, line, f"a tag after the token {token!r}, found an empty field")
         if not self.tokens:
             self.first = line
         self.tokens.append(token)
@@ -59,7 +82,9 @@ class _Sentences:
     def flush(self) -> None:
         if self.tokens:
             ex_id = self.sent_id or f"{self.path.name}:{self.first}"
-            meta = {"source": self.path.name, "line": self.first}
+            meta: dict[str, object] = {"source": self.path.name, "line": self.first}
+            if self.iob2 and (loose := i_without_b(self.tags)):
+                meta[I_WITHOUT_B] = loose
             self.out.append(TaggingExample(ex_id, self.tokens, self.tags, meta))
         self.tokens, self.tags, self.sent_id = [], [], None
 
@@ -69,12 +94,10 @@ def read_iob2(
 ) -> list[TaggingExample]:
     """Universal NER or PAN-X files (see the module docstring); ``lang`` strips a ``lang:`` token prefix."""
     path = Path(path)
-    sents = _Sentences(path, lang)
+    sents = _Sentences(path, iob2)
     prefix = f"{lang}:" if lang else None
     for no, raw in numbered_lines(path):
         line = raw.rstrip("\r\n")
-        if no == 1:
-            line = line.lstrip("\ufeff")
         if not line.strip():
             sents.flush()
             continue
@@ -107,12 +130,10 @@ def read_tagged_text(path: Path, labels: Collection[str] | None = None, iob2: bo
     Lines starting with ``#`` whose first token has no ``|`` are comments (C&C file headers).
     """
     path = Path(path)
-    sents = _Sentences(path, None)
+    sents = _Sentences(path, iob2)
     columns: bool | None = None
     for no, raw in numbered_lines(path):
         line = raw.rstrip("\r\n")
-        if no == 1:
-            line = line.lstrip("\ufeff")
         if not line.strip():
             sents.flush()
             continue

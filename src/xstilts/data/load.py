@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from xstilts.data.schema import DataError
+from xstilts.paths import safe_name
 
 
 class Reader(Protocol):
@@ -159,6 +160,7 @@ def load_split(task: Source, lang: str, split: str, data_dir: Path | str | None 
 
     Mixtures and multi-part splits are concatenations of their pieces.
     """
+    safe_name(lang, "language")  # a language code from a config or a file becomes a file name
     match = SLICE.match(split)
     if match:
         whole = load_split(task, lang, match["name"], data_dir)
@@ -166,6 +168,7 @@ def load_split(task: Source, lang: str, split: str, data_dir: Path | str | None 
         part = whole.examples[_bound(match["start"], n) : _bound(match["stop"], n)]
         fp = hashlib.sha256(f"{whole.fingerprint}{split}".encode()).hexdigest()[:16]
         return Split(task.name, lang, split, part, f"{whole.source}[{split}]", fp)
+    safe_name(split, "split")
     return _load_whole(task, lang, split, data_dir)
 
 

@@ -5,6 +5,12 @@ its answer text (MLQA and TyDiQA have a few, off by some whitespace) is moved to
 text nearest to it and counted as ``moved``. An answer whose text does not occur in the context at all
 keeps its text (it is still gold for EM/F1) with start ``-1`` and is counted as ``unlocated``: span
 training must skip it, as the XTREME/transformers SQuAD processor skips answers it cannot find.
+
+What is refused, naming the file and the question's line: an answer whose text is not a non-empty
+string or whose start is not an integer inside the context (no release has one; it is a broken file,
+not drift), a question id seen before, and a question without answers unless the file marks it
+``is_impossible: true`` or the task is SQuAD 2.0-style (``unanswerable``). A v1.1 set must never turn
+into a SQuAD 2.0 set because a question lost its answers.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from xstilts.data.files import read_json
+from xstilts.data.files import json_key_lines, parse_json, read_text
 from xstilts.data.schema import DataError, QAExample
 
 #: TyDiQA ids start with the language's English name (``arabic-2387...``); XTREME code -> prefix
@@ -71,6 +77,43 @@ def qa_example(
     return QAExample(id=qid, context=context, question=question, answers=aligned, meta=meta)
 
 
+def answer_pairs(answers: Any, context: str) -> list[tuple[str, int]]:
+    """``[{text, answer_start}, ...]`` or ``{text: [...], answer_start: [...]}`` as checked (text, start) pairs.
+
+    Raises ValueError with what was expected; the caller names the file, line and question.
+    """
+    if isinstance(answers, Mapping):
+        texts, starts = answers.get("text"), answers.get("answer_start")
+        if not isinstance(texts, list) or not isinstance(starts, list) or len(texts) != len(starts):
+            raise ValueError("answers as {text: [...], answer_start: [...]} (same lengths) or [{text, answer_start}]")
+        pairs = list(zip(texts, starts, strict=True))
+    elif isinstance(answers, list) and all(isinstance(a, Mapping) and "text" in a and "answer_start" in a for a in answers):
+        pairs = [(a["text"], a["answer_start"]) for a in answers]
+    else:
+        raise ValueError("answers as {text: [...], answer_start: [...]} (same lengths) or [{text, answer_start}]")
+    for text, start in pairs:
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"an answer text (a non-empty string), found {text!r}")
+        if not isinstance(start, int) or isinstance(start, bool):
+            raise ValueError(f"answer_start as an integer, found {start!r}")
+        if not 0 <= start < len(context):
+            raise ValueError(f"answer_start inside the context (0..{len(context) - 1}), found {start}")
+    return pairs
+
+
+def unanswerable_flag(value: Any) -> bool:
+    """SQuAD 2.0's ``is_impossible``: a JSON boolean (a string such as "false" would read as true)."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    raise ValueError(f"is_impossible as true or false, found {value!r}")
+
+
+NO_ANSWERS = (
+    "answers for the question (a question without answers is a no-answer question only in a SQuAD 2.0 file, "
+    "which marks it is_impossible: true, or in a task scored as SQuAD 2.0)"
+)
+
+
 def is_squad_json(data: Any) -> bool:
     """Whether parsed JSON looks like a SQuAD file (``{"data": [{"paragraphs": [...]}, ...]}``)."""
     if not isinstance(data, Mapping) or not isinstance(data.get("data"), list):
@@ -83,38 +126,63 @@ def parse_squad(
     path: Path | str,
     keep: Callable[[str], bool] | None = None,
     stats: Counter[str] | None = None,
+    unanswerable: bool = False,
+    text: str = "",
 ) -> list[QAExample]:
-    """Examples of a parsed SQuAD JSON; ``keep(id)`` selects questions (TyDiQA's language prefix)."""
+    """Examples of a parsed SQuAD JSON; ``keep(id)`` selects questions (TyDiQA's language prefix).
+
+    ``unanswerable``: the task is scored as SQuAD 2.0, so a question with no answers is a no-answer
+    question even unmarked (M2QA, hub exports). ``text``, the document as read, lets errors name lines.
+    """
     if not is_squad_json(data):
         raise DataError(path, 1, 'SQuAD JSON: {"data": [{"title", "paragraphs": [{"context", "qas"}]}]}')
     out: list[QAExample] = []
+    seen: set[str] = set()
     for a_no, article in enumerate(data["data"], start=1):
         title = article.get("title")
-        for p_no, para in enumerate(article["paragraphs"], start=1):
+        paragraphs = article["paragraphs"]
+        if not isinstance(paragraphs, list):
+            raise DataError(path, None, f"article {a_no}: paragraphs as a list")
+        for p_no, para in enumerate(paragraphs, start=1):
             where = f"article {a_no}, paragraph {p_no}"
             if not isinstance(para, Mapping) or not isinstance(para.get("context"), str) or not isinstance(para.get("qas"), list):
                 raise DataError(path, None, f"{where}: a paragraph with a context string and a qas list")
             context = para["context"]
             for qa in para["qas"]:
                 qid = qa.get("id") if isinstance(qa, Mapping) else None
-                if qid is None or not isinstance(qa.get("question"), str):
-                    raise DataError(path, None, f"{where}: every question to have an id and a question string")
+                if not isinstance(qid, str | int) or isinstance(qid, bool):
+                    raise DataError(path, None, f"{where}: every question to have an id (a string)")
                 qid = str(qid)
+                if not isinstance(qa.get("question"), str):
+                    raise DataError(path, _line_of(text, qid, 0), f"question {qid}: a question string, found {qa.get('question')!r}")
+                if qid in seen:
+                    raise DataError(path, _line_of(text, qid, 1), f"a unique question id, found {qid!r} again")
+                seen.add(qid)
                 if keep is not None and not keep(qid):
                     continue
-                answers = [] if qa.get("is_impossible") else qa.get("answers", [])
                 try:
-                    pairs = [(str(ans["text"]), int(ans["answer_start"])) for ans in answers]
-                except (KeyError, TypeError, ValueError):
-                    raise DataError(path, None, f"question {qid}: answers as {{text, answer_start}}") from None
+                    pairs = [] if unanswerable_flag(qa.get("is_impossible")) else answer_pairs(qa.get("answers", []), context)
+                    if not pairs and not unanswerable and not qa.get("is_impossible"):
+                        raise ValueError(NO_ANSWERS)
+                except ValueError as err:
+                    raise DataError(path, _line_of(text, qid, 0), f"question {qid}: {err}") from None
                 meta: dict[str, Any] = {"title": title} if title is not None else {}
                 out.append(qa_example(qid, context, qa["question"], pairs, meta, stats))
     return out
 
 
-def read_squad(path: Path, keep: Callable[[str], bool] | None = None, stats: Counter[str] | None = None) -> list[QAExample]:
+def _line_of(text: str, qid: str, occurrence: int) -> int | None:
+    """The line of a question's ``"id"`` in the document (its ``occurrence``-th, counting from 0), if found."""
+    lines = json_key_lines(text, "id", qid) if text else []
+    return lines[occurrence] if len(lines) > occurrence else None
+
+
+def read_squad(
+    path: Path, keep: Callable[[str], bool] | None = None, stats: Counter[str] | None = None, unanswerable: bool = False
+) -> list[QAExample]:
     """Read a SQuAD-format file; see :func:`parse_squad`."""
-    return parse_squad(read_json(path), path, keep, stats)
+    text = read_text(path)
+    return parse_squad(parse_json(path, text), path, keep, stats, unanswerable, text)
 
 
 def tydiqa_language(qid: str) -> str | None:

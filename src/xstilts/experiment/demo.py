@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -15,7 +16,7 @@ from rich.table import Table
 from scipy.stats import binomtest
 
 from xstilts.config import parse_overrides
-from xstilts.experiment.grid import GridSpec, execute
+from xstilts.experiment.grid import GridSpec, Stage, execute
 from xstilts.presets import load_preset
 from xstilts.progress import make_progress
 from xstilts.runs import SCORED_KINDS, RunResult, read_result
@@ -64,7 +65,20 @@ def demo_table(target: str, results: dict[str, list[RunResult]]) -> Table:
     return table
 
 
-def run_demo(out: Path, overrides: list[str], preset_name: str = "demo") -> dict[str, dict[str, list[RunResult]]]:
+@dataclass
+class DemoRun:
+    """The demo's results by target and intermediate, and its grid's stages."""
+
+    results: dict[str, dict[str, list[RunResult]]]
+    stages: list[Stage]
+
+    @property
+    def pending(self) -> list[Stage]:
+        """Stages left undone (blocked, or held by another runner): the demo is not finished."""
+        return [s for s in self.stages if s.status != "done"]
+
+
+def run_demo(out: Path, overrides: list[str], preset_name: str = "demo") -> DemoRun:
     spec = GridSpec.model_validate(load_preset(preset_name))
     user = parse_overrides(overrides)
     start = time.perf_counter()
@@ -81,8 +95,7 @@ def run_demo(out: Path, overrides: list[str], preset_name: str = "demo") -> dict
             results.setdefault(stage.target, {}).setdefault(stage.intermediate, []).append(res)
     for target, by_inter in results.items():
         console.print(demo_table(target, by_inter))
-    pending = [s for s in stages if s.status != "done"]
-    if pending:
-        console.print(f"[yellow]{len(pending)} stage(s) not finished; rerun to continue")
-    console.print(f"demo finished in {time.perf_counter() - start:.0f} s; runs in {out}; next: xstilts report {out}")
-    return results
+    demo = DemoRun(results, stages)
+    if not demo.pending:
+        console.print(f"demo finished in {time.perf_counter() - start:.0f} s; runs in {out}; next: xstilts report {out}")
+    return demo

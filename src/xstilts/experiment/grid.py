@@ -5,7 +5,8 @@ Stages are keyed by a hash of everything that determines them (config, seed, par
 to content-hashed runs (which also cover the data fingerprints). Targets that share English training
 data share one target training (XQuAD and MLQA both train on SQuAD), and one intermediate run serves
 every target. Rerunning after a crash runs only what is missing; a lock per stage keeps two runners
-off the same stage.
+off the same stage. A stage is done when its run's ``result.json`` parses; a run whose files no longer
+match their recorded sha256 is built again before a later stage uses it.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from xstilts.config import RunConfig, dotted_to_tree, merge, phase_config
 from xstilts.experiment import transfer
-from xstilts.paths import atomic_write_json
-from xstilts.runs import NO_INTERMEDIATE, RunKind, RunResult, is_finished, read_result
+from xstilts.paths import atomic_write_json, safe_name
+from xstilts.runs import NO_INTERMEDIATE, RunKind, RunResult, finished_result, is_finished, read_result
 from xstilts.tasks.registry import get_task
 
 #: which of the two training phases a ``train`` stage is
@@ -168,21 +169,24 @@ def _index_path(out: Path, key: str) -> Path:
 
 
 def _read_index(out: Path, key: str) -> dict[str, Any] | None:
+    """A stage's record; a damaged one, or one whose run id is not a plain folder name, counts as absent."""
     path = _index_path(out, key)
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        safe_name(record["run_id"], "run id")
+    except (OSError, ValueError, KeyError, TypeError):
         return None
+    return record if isinstance(record, dict) else None
 
 
 @contextmanager
-def stage_lock(out: Path, key: str) -> Iterator[bool]:
-    """A non-blocking exclusive lock; yields False when another runner holds the stage."""
+def stage_lock(out: Path, key: str, wait: bool = False) -> Iterator[bool]:
+    """An exclusive lock on a stage; yields False when another runner holds it (``wait``: until it is free)."""
     path = Path(out) / "locks" / f"{key}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(path)
     try:
-        lock.acquire(timeout=0)
+        lock.acquire(timeout=-1 if wait else 0)
     except Timeout:
         yield False
         return
@@ -207,9 +211,12 @@ def runner_presence(out: Path) -> Iterator[None]:
     with guard:
         mine.acquire()
         alive = [p for p in me.parent.glob("*.lock") if p != me and _held(p)]
-        if not alive:
-            for tmp in Path(out).glob(".*.tmp"):
-                shutil.rmtree(tmp, ignore_errors=True)  # left by a killed run; never read
+        if not alive:  # left by a killed run (a run folder, a replaced one, a stage record); never read
+            for tmp in [*Path(out).glob(".*.tmp"), *Path(out).glob("stages/.*.tmp")]:
+                if tmp.is_dir():
+                    shutil.rmtree(tmp, ignore_errors=True)
+                else:
+                    tmp.unlink(missing_ok=True)
     try:
         yield
     finally:
@@ -264,38 +271,75 @@ def plan_json(stages: list[Stage]) -> list[dict[str, Any]]:
 
 
 def execute(spec: GridSpec, out: Path, overrides: dict[str, Any] | None = None, progress: Any = None) -> list[Stage]:
-    """Run every stage not yet done, in dependency order; returns the stages with final status."""
+    """Run every stage not yet done, in dependency order; returns the stages with final status.
+
+    A stage that another runner holds is waited for once nothing else can run, so two runners on one
+    folder both end with every stage done, and none done twice. A finished stage whose run was damaged
+    since (a file no longer matches its recorded sha256) is run again before a later stage uses it.
+    """
     overrides = overrides or {}
     out = Path(out)
     stages = plan(spec, out, overrides)
     by_key = {s.key: s for s in stages}
     inters = {i.name: i for i in spec.intermediates}
     bar = progress.add_task(f"grid {spec.name}", total=len(stages)) if progress is not None else None
-    with runner_presence(out):
-        for stage in stages:
-            if stage.status == "done":
-                if bar is not None:
-                    progress.advance(bar)
-                continue
-            if any(by_key[d].status != "done" for d in stage.deps):
-                stage.status = "blocked"
-                continue
-            with stage_lock(out, stage.key) as mine:
-                if not mine:
-                    stage.status = "running elsewhere"
-                    continue
-                record = _read_index(out, stage.key)  # another runner may have finished it meanwhile
-                if record and is_finished(out / record["run_id"]):
-                    stage.status, stage.run_id = "done", record["run_id"]
-                    continue
+    checked: set[str] = set()
+    counted = {s.key for s in stages if s.status == "done"}
+
+    def usable(stage: Stage) -> bool:
+        """Whether a done stage's run can be used by a later stage: its files match their sha256."""
+        if stage.run_id not in checked:
+            if finished_result(out / str(stage.run_id)) is None:
+                return False
+            checked.add(str(stage.run_id))
+        return True
+
+    def attempt(stage: Stage) -> None:
+        deps = [by_key[d] for d in stage.deps]
+        if any(d.status != "done" for d in deps):
+            stage.status = "blocked"
+            return
+        for dep in deps:
+            if not usable(dep):  # damaged since it finished: built again before it is used
+                dep.status = "todo"
+                attempt(dep)
+                if dep.status != "done":
+                    stage.status = "blocked"
+                    return
+        with stage_lock(out, stage.key) as mine:
+            if not mine:
+                stage.status = "running elsewhere"
+                return
+            record = _read_index(out, stage.key)  # another runner may have finished it meanwhile
+            if record and finished_result(out / record["run_id"]) is not None:
+                stage.status, stage.run_id = "done", record["run_id"]
+            else:
                 started = time.perf_counter()
-                parent = out / by_key[stage.deps[0]].run_id if stage.deps else None
+                parent = out / str(deps[0].run_id) if deps else None
                 result = run_stage(stage, spec, inters, out, parent, overrides, progress)
                 atomic_write_json(_index_path(out, stage.key), {"run_id": result.run_id, "kind": stage.kind,
                                                                 "seconds": time.perf_counter() - started, "pid": os.getpid()})
                 stage.status, stage.run_id = "done", result.run_id
-            if bar is not None:
-                progress.advance(bar)
+            checked.add(str(stage.run_id))
+        if bar is not None and stage.key not in counted:
+            counted.add(stage.key)
+            progress.advance(bar)
+
+    with runner_presence(out):
+        if bar is not None:
+            progress.advance(bar, len(counted))
+        while True:
+            for stage in stages:
+                if stage.status != "done":
+                    attempt(stage)
+            held = [s for s in stages if s.status == "running elsewhere"]
+            if not held:
+                break
+            with stage_lock(out, held[0].key, wait=True):  # nothing else can run: wait for the other runner
+                pass
+            for stage in stages:
+                if stage.status in ("running elsewhere", "blocked"):
+                    stage.status = "todo"
     return stages
 
 

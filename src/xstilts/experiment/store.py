@@ -3,7 +3,9 @@
 The JSON files stay the source of truth: the index only mirrors them and can be deleted at any time.
 ``index`` updates it incrementally (a run whose file changed size or mtime is re-read, a run whose
 folder vanished is dropped) inside one ``BEGIN IMMEDIATE`` transaction, so two processes indexing the
-same folder at once take turns instead of interleaving half-updates.
+same folder at once take turns instead of interleaving half-updates. The index runs in WAL mode with a
+busy timeout, and a transaction that still finds the database locked is retried. An index that is not
+a database, or is damaged, is deleted and rebuilt from the JSON files.
 
 Example:
     >>> from xstilts.experiment.store import query
@@ -13,21 +15,31 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import math
+import random
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from filelock import FileLock
 
+from xstilts.paths import safe_child
 from xstilts.runs import RESULT_FILE, upgrade
+
+log = logging.getLogger(__name__)
 
 INDEX_FILE = "index.sqlite"
 #: bump when the tables change: an index with another version is rebuilt from the JSON files
 INDEX_VERSION = 1
 AVERAGE = "average"
+#: how long one statement waits for a lock, and how often a transaction that still finds one is retried
+BUSY_TIMEOUT_S = 60
+RETRIES = 8
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -64,9 +76,64 @@ def eval_split(raw: dict[str, Any]) -> str | None:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    con = sqlite3.connect(path, timeout=60, isolation_level=None)
-    con.execute("PRAGMA busy_timeout = 60000")
+    con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    try:
+        con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            con.execute("PRAGMA journal_mode = WAL")  # readers never block the writer; falls back where unsupported
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+def _is_busy(err: sqlite3.Error) -> bool:
+    return isinstance(err, sqlite3.OperationalError) and any(w in str(err).lower() for w in ("locked", "busy"))
+
+
+def _is_damaged(err: sqlite3.Error) -> bool:
+    """Not a database, or a damaged one (not a lock, a full disk or a missing folder)."""
+    code = getattr(err, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
+    text = str(err).lower()
+    return any(w in text for w in ("not a database", "malformed", "corrupt"))
+
+
+def _delete_index(db: Path) -> None:
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"), db.with_name(db.name + "-journal")):
+        path.unlink(missing_ok=True)
+
+
+def _rebuild_if_damaged(db: Path, err: sqlite3.Error) -> bool:
+    """Delete a damaged index so the next transaction rebuilds it; False if it reads fine after all."""
+    with FileLock(db.with_name(db.name + ".lock")):  # one process deletes it; the others then find a good one
+        try:
+            with closing(_connect(db)) as con:
+                damaged = con.execute("PRAGMA quick_check").fetchone()[0] != "ok"
+        except sqlite3.DatabaseError as again:
+            damaged = _is_damaged(again)
+        if damaged:
+            log.warning("%s: not a readable SQLite index (%s); rebuilding it from the run folders", db, err)
+            _delete_index(db)
+        return damaged
+
+
+def _with_index(db: Path, work: Any) -> Any:
+    """``work(connection)`` on the index: retried while another writer holds it, rebuilt if it is damaged."""
+    for attempt in range(RETRIES + 1):
+        try:
+            with closing(_connect(db)) as con:
+                return work(con)
+        except sqlite3.DatabaseError as err:
+            if _is_damaged(err) and attempt < RETRIES:
+                if _rebuild_if_damaged(db, err):
+                    continue
+                raise
+            if not _is_busy(err) or attempt == RETRIES:
+                raise
+            time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _ensure_schema(con: sqlite3.Connection) -> None:
@@ -115,6 +182,44 @@ def _drop(con: sqlite3.Connection, rel: str) -> None:
             con.execute(f"DELETE FROM {table} WHERE run_id = ?", (row[0],))
 
 
+def _update(con: sqlite3.Connection, run_dir: Path) -> None:
+    """One transaction bringing the index in line with the run folders (rolled back whole on any error)."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        _ensure_schema(con)
+        known = {p: (m, s) for p, m, s in con.execute("SELECT path, mtime_ns, size FROM runs")}
+        bad = {p: (m, s) for p, m, s in con.execute("SELECT path, mtime_ns, size FROM problems")}
+        files = {file.parent.name: file for file in result_files(run_dir)}
+        for rel in (set(known) | set(bad)) - set(files):  # removed folders first, so a copy can take over
+            _drop(con, rel)
+            con.execute("DELETE FROM problems WHERE path = ?", (rel,))
+        for rel, file in files.items():
+            try:
+                st = file.stat()
+            except OSError:  # removed since the listing: the next index drops it
+                continue
+            stamp = (st.st_mtime_ns, st.st_size)
+            if known.get(rel) == stamp or bad.get(rel) == stamp:
+                continue
+            _drop(con, rel)
+            con.execute("DELETE FROM problems WHERE path = ?", (rel,))
+            try:
+                raw = json.loads(file.read_text(encoding="utf-8"))
+                other = con.execute("SELECT path FROM runs WHERE run_id = ?", (raw["run_id"],)).fetchone()
+                if other and other[0] != rel:  # stamp -1: retried next time, in case the other folder goes
+                    msg = f"run id {raw['run_id']} is already indexed from {other[0]} (a copied run folder?)"
+                    con.execute("INSERT OR REPLACE INTO problems VALUES (?,?,?,?)", (rel, -1, -1, msg))
+                    continue
+                _insert_run(con, raw, rel, *stamp)
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                con.execute("INSERT OR REPLACE INTO problems VALUES (?,?,?,?)", (rel, *stamp, f"{type(exc).__name__}: {exc}"))
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+
+
 def index(run_dir: Path | str) -> Path:
     """Bring ``RUN_DIR/index.sqlite`` up to date with the run folders; returns its path.
 
@@ -125,47 +230,14 @@ def index(run_dir: Path | str) -> Path:
     if not run_dir.is_dir():
         raise FileNotFoundError(f"{run_dir}: a folder of runs (RUN_DIR/<run-id>/{RESULT_FILE})")
     db = run_dir / INDEX_FILE
-    with closing(_connect(db)) as con:
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            _ensure_schema(con)
-            known = {p: (m, s) for p, m, s in con.execute("SELECT path, mtime_ns, size FROM runs")}
-            bad = {p: (m, s) for p, m, s in con.execute("SELECT path, mtime_ns, size FROM problems")}
-            files = {file.parent.name: file for file in result_files(run_dir)}
-            for rel in (set(known) | set(bad)) - set(files):  # removed folders first, so a copy can take over
-                _drop(con, rel)
-                con.execute("DELETE FROM problems WHERE path = ?", (rel,))
-            for rel, file in files.items():
-                try:
-                    st = file.stat()
-                except OSError:  # removed since the listing: the next index drops it
-                    continue
-                stamp = (st.st_mtime_ns, st.st_size)
-                if known.get(rel) == stamp or bad.get(rel) == stamp:
-                    continue
-                _drop(con, rel)
-                con.execute("DELETE FROM problems WHERE path = ?", (rel,))
-                try:
-                    raw = json.loads(file.read_text(encoding="utf-8"))
-                    other = con.execute("SELECT path FROM runs WHERE run_id = ?", (raw["run_id"],)).fetchone()
-                    if other and other[0] != rel:  # stamp -1: retried next time, in case the other folder goes
-                        msg = f"run id {raw['run_id']} is already indexed from {other[0]} (a copied run folder?)"
-                        con.execute("INSERT OR REPLACE INTO problems VALUES (?,?,?,?)", (rel, -1, -1, msg))
-                        continue
-                    _insert_run(con, raw, rel, *stamp)
-                except (OSError, ValueError, KeyError, TypeError) as exc:
-                    con.execute("INSERT OR REPLACE INTO problems VALUES (?,?,?,?)", (rel, *stamp, f"{type(exc).__name__}: {exc}"))
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    _with_index(db, lambda con: _update(con, run_dir))
     return db
 
 
 def problems(run_dir: Path | str) -> dict[str, str]:
     """Run folders whose result file could not be read, with the reason."""
-    with closing(_connect(index(run_dir))) as con:
-        return dict(con.execute("SELECT path, error FROM problems ORDER BY path"))
+    db = index(run_dir)
+    return _with_index(db, lambda con: dict(con.execute("SELECT path, error FROM problems ORDER BY path")))
 
 
 def _where(filters: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -183,8 +255,8 @@ def runs(run_dir: Path | str, **filters: Any) -> pd.DataFrame:
     db = index(run_dir)
     where, args = _where({f"r.{k}": v for k, v in filters.items()})
     cols = ", ".join(f"r.{c}" for c in RUN_COLUMNS)
-    with closing(_connect(db)) as con:
-        return pd.read_sql_query(f"SELECT {cols} FROM runs r{where} ORDER BY r.task, r.intermediate, r.seed, r.run_id", con, params=args)
+    sql = f"SELECT {cols} FROM runs r{where} ORDER BY r.task, r.intermediate, r.seed, r.run_id"
+    return _with_index(db, lambda con: pd.read_sql_query(sql, con, params=args))
 
 
 def query(
@@ -209,16 +281,20 @@ def query(
         f"FROM runs r JOIN metrics m ON m.run_id = r.run_id{where} "
         "ORDER BY r.task, r.intermediate, r.seed, r.run_id, m.language = 'average', m.language, m.metric"
     )
-    with closing(_connect(db)) as con:
-        return pd.read_sql_query(sql, con, params=args)
+    return _with_index(db, lambda con: pd.read_sql_query(sql, con, params=args))
 
 
 def prediction_paths(run_dir: Path | str, run_id: str) -> dict[str, Path]:
-    """A run's prediction files by language, as absolute paths."""
+    """A run's prediction files by language, as paths checked to stay inside the run's folder."""
     db = index(run_dir)
-    with closing(_connect(db)) as con:
+
+    def read(con: sqlite3.Connection) -> tuple[Any, list[tuple[str, str]]]:
         row = con.execute("SELECT path FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        if row is None:
-            raise KeyError(f"no run {run_id!r} in {run_dir}")
-        langs = con.execute("SELECT language, path FROM predictions WHERE run_id = ? ORDER BY language", (run_id,))
-        return {lang: Path(run_dir) / row[0] / rel for lang, rel in langs}
+        langs = con.execute("SELECT language, path FROM predictions WHERE run_id = ? ORDER BY language", (run_id,)).fetchall()
+        return row, langs
+
+    row, langs = _with_index(db, read)
+    if row is None:
+        raise KeyError(f"no run {run_id!r} in {run_dir}")
+    folder = safe_child(run_dir, row[0], "run folder")
+    return {lang: safe_child(folder, rel, f"{run_id}: prediction file for {lang}") for lang, rel in langs}

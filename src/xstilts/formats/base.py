@@ -299,3 +299,16 @@ def line_export(path: Path, expected: str, check: Any = None) -> str:
         if value and ("\t" in value or (check is not None and not check(value))):
             raise DataError(path, no, expected)
     return text if text.endswith("\n") or not text else text + "\n"
+
+
+def prediction_lines(path: Path, examples: Sequence[Any], what: str) -> list[str]:
+    """:func:`read_lines` for ``score``: a bad UTF-8 byte is a DataError naming its line; a BOM is dropped."""
+    from xstilts.data.files import read_text
+
+    lines = read_text(path).splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if len(lines) != len(examples):
+        line = len(examples) + 1 if len(lines) > len(examples) else max(len(lines), 1)  # the first extra or the last line
+        raise DataError(path, line, f"one {what} per line for {len(examples)} examples, found {len(lines)} lines")
+    return lines

@@ -1,7 +1,10 @@
 """Single-sentence and sentence-pair classification (NLI, paraphrase, XNLI, PAWS-X).
 
 Head: dense -> tanh -> dropout -> linear on the first token, as RoBERTa/XLM-R classifiers do.
-Metric: accuracy over the labeled examples. Predictions: one label name per line.
+Metric: accuracy over the labeled examples. Predictions: one label name per line, read as the gold
+reader reads labels: by name or by one of the task's aliases (NLI's ``e``/``n``/``c``), so a file the
+gold reader would accept scores the same, and a name outside the label set is an error, never a
+silent miss.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from xstilts.data.plain import LABEL_COLUMNS, UNLABELED
+from xstilts.data.plain import LABEL_COLUMNS, UNLABELED, LabelCheck
 from xstilts.data.schema import ClassificationExample, DataError, Example
 from xstilts.formats.base import (
     Feature,
@@ -22,7 +25,7 @@ from xstilts.formats.base import (
     TaskSpec,
     encoder_inputs,
     label_accuracy,
-    read_lines,
+    prediction_lines,
     register_format,
     text_counts,
     write_lines,
@@ -66,9 +69,25 @@ def classification_row(task: TaskSpec, row: dict[str, Any], path: Path, line: in
 
 
 def classification_rows(task: TaskSpec, rows: Iterable[tuple[int, dict[str, Any]]], path: Path) -> list[Example]:
-    """Release files: numbered rows through :func:`classification_row`, skipping nothing but None."""
-    out = (classification_row(task, row, path, line, i) for i, (line, row) in enumerate(rows))
-    return [ex for ex in out if ex is not None]
+    """Release files: numbered rows through :func:`classification_row`; an empty label among labels fails."""
+    out: list[Example] = []
+    labels = LabelCheck(path)
+    for i, (line, row) in enumerate(rows):
+        ex = classification_row(task, row, path, line, i)
+        if ex is not None:
+            labels.see(ex, row, line)
+            out.append(ex)
+    return out
+
+
+def label_name(task: TaskSpec | None, raw: str, path: Path, line: int) -> str:
+    """A predicted label as the gold reader reads labels (aliases mapped); outside the set, an error."""
+    if task is None or task.labels is None:
+        return raw
+    label = task.canonical_label(raw)
+    if label is None:
+        raise DataError(path, line, f"a label in {{{', '.join(task.labels)}}} (or an alias), found {raw!r}")
+    return label
 
 
 class ClassificationHead(nn.Module):
@@ -89,6 +108,13 @@ class Classification(Format):
     trainable = True
     prediction_suffix = ".txt"
     read_row = staticmethod(classification_row)
+
+    def __init__(self, task: TaskSpec | None = None) -> None:
+        self.task = task
+
+    def bind(self, task: TaskSpec) -> Classification:
+        """The format reading predictions against ``task``'s label names and aliases."""
+        return self if task is self.task else Classification(task)
 
     def counts(self, examples: Sequence[ClassificationExample]) -> SplitCounts:
         return text_counts(self, examples, [t for ex in examples for t in (ex.text_a, ex.text_b) if t])
@@ -136,11 +162,13 @@ class Classification(Format):
         write_lines(path, examples, predictions)
 
     def read_predictions(self, path: Path, examples: Sequence[ClassificationExample]) -> dict[str, str]:
-        lines = read_lines(path, examples, "label")
-        for no, line in enumerate(lines, start=1):
+        lines = prediction_lines(path, examples, "label")
+        out: dict[str, str] = {}
+        for no, (ex, line) in enumerate(zip(examples, lines, strict=True), start=1):
             if not line.strip() or "\t" in line.strip():
                 raise DataError(path, no, "a single label on the line")
-        return {ex.id: line.strip() for ex, line in zip(examples, lines, strict=True)}
+            out[ex.id] = label_name(self.task, line.strip(), path, no)
+        return out
 
 
 FORMAT = register_format(Classification())

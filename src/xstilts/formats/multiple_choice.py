@@ -23,7 +23,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from xstilts.data.plain import UNLABELED
+from xstilts.data.plain import UNLABELED, read_rows
 from xstilts.data.schema import DataError, MultipleChoiceExample
 from xstilts.formats.base import (
     Feature,
@@ -33,7 +33,7 @@ from xstilts.formats.base import (
     attention_mask,
     label_accuracy,
     pad_sequences,
-    read_lines,
+    prediction_lines,
     register_format,
     text_counts,
     write_lines,
@@ -129,6 +129,21 @@ def choice_row(task: TaskSpec, row: dict[str, Any], path: Path, line: int, index
     return choice_example(row, path, line, f"{path.stem}-{index}")
 
 
+def read_choice_file(task: TaskSpec, path: Path) -> list[MultipleChoiceExample]:
+    """A plain-named file whose rows all have the first row's number of choices (the head's size)."""
+    first: list[int] = []
+
+    def row(task: TaskSpec, r: dict[str, Any], path: Path, line: int, index: int) -> MultipleChoiceExample:
+        ex = choice_row(task, r, path, line, index)
+        if not first:
+            first.append(len(ex.choices))
+        elif len(ex.choices) != first[0]:
+            raise DataError(path, line, f"{first[0]} choices, as the first row has, found {len(ex.choices)}")
+        return ex
+
+    return read_rows(task, path, row)
+
+
 def hub_choice_row(row: Mapping[str, Any], lang: str, i: int) -> MultipleChoiceExample:
     """Hub rows of Rowan/hellaswag, allenai/cosmos_qa and tau/commonsense_qa (label -1/"" = unlabeled)."""
     return choice_example(row, "hub row", i, f"{lang}-{i}")
@@ -161,6 +176,9 @@ class MultipleChoice(Format):
     trainable = True
     prediction_suffix = ".txt"
     read_row = staticmethod(choice_row)
+
+    def read_file(self, task: TaskSpec, path: Path) -> list[MultipleChoiceExample]:
+        return read_choice_file(task, path)
 
     def counts(self, examples: Sequence[MultipleChoiceExample]) -> SplitCounts:
         return text_counts(self, examples, [t for ex in examples for t in (ex.context, ex.question, *ex.choices) if t])
@@ -225,12 +243,12 @@ class MultipleChoice(Format):
         write_lines(path, examples, predictions)
 
     def read_predictions(self, path: Path, examples: Sequence[MultipleChoiceExample]) -> dict[str, int]:
-        lines = read_lines(path, examples, "choice index")
+        lines = prediction_lines(path, examples, "choice index")
         out: dict[str, int] = {}
         for no, (ex, line) in enumerate(zip(examples, lines, strict=True), start=1):
             value = line.strip()
-            if not value.isdigit() or int(value) >= len(ex.choices):
-                raise DataError(path, no, f"a choice index 0..{len(ex.choices) - 1}")
+            if not (value.isascii() and value.isdigit()) or int(value) >= len(ex.choices):
+                raise DataError(path, no, f"a choice index 0..{len(ex.choices) - 1}, found {value!r}")
             out[ex.id] = int(value)
         return out
 

@@ -10,7 +10,9 @@ to it (``format_of(task)``):
 - ``mlqa``: MLQA's own normalisation (per language articles, CJK segmentation);
 - ``squad_v2``: SQuAD 2.0 (no-answer predictions, HasAns/NoAns, best threshold);
 - ``squad_v1`` or none: SQuAD v1.1, as XTREME scores XQuAD and TyDiQA. A set with any unanswerable
-  question is scored as SQuAD 2.0 even then, since v1.1 cannot.
+  question is scored as SQuAD 2.0 even then, since v1.1 cannot. The readers let such a question in
+  only where the file marks it ``is_impossible: true`` (a SQuAD 2.0 file); a question that merely
+  lacks answers is an error, so a broken v1.1 file never turns into a SQuAD 2.0 set.
 
 The same decision switches no-answer decoding on: only SQuAD 2.0 sets may predict ``""``.
 Predictions file: the official ``{question_id: answer_text}`` JSON; SQuAD 2.0 sets also get the
@@ -31,10 +33,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from xstilts.data.files import read_json, require
+from xstilts.data.files import json_key_lines, parse_json, read_json, read_text, require
 from xstilts.data.plain import read_rows
 from xstilts.data.schema import DataError, Example, QAExample
-from xstilts.data.squad import is_squad_json, parse_squad, qa_example
+from xstilts.data.squad import NO_ANSWERS, answer_pairs, is_squad_json, parse_squad, qa_example
 from xstilts.formats.base import (
     Feature,
     Format,
@@ -80,35 +82,55 @@ def metric_variant(examples: Sequence[QAExample], declared: str | None = None) -
 
 
 def qa_row(task: TaskSpec, row: dict[str, Any], path: Path, line: int, index: int) -> QAExample:
-    """``id, context, question, answers`` with answers as ``{text: [...], answer_start: [...]}`` or a list."""
+    """``id, context, question, answers`` with answers as ``{text: [...], answer_start: [...]}`` or a list.
+
+    A row without answers is a no-answer question only when it says ``is_impossible`` or the task is
+    scored as SQuAD 2.0 (see :mod:`xstilts.data.squad`).
+    """
     context, question = require(row, path, line, "context", "question")
-    answers = row.get("answers") or []
-    if row.get("is_impossible") in (True, "true", "True", 1):
-        answers = []
+    if not isinstance(context, str) or not isinstance(question, str):
+        raise DataError(path, line, "context and question as strings")
+    impossible = row.get("is_impossible") in (True, "true", "True", 1)
     try:
-        if isinstance(answers, Mapping):
-            texts, starts = list(answers.get("text") or []), list(answers.get("answer_start") or [])
-            if len(texts) != len(starts):
-                raise ValueError
-            pairs = [(str(t), int(s)) for t, s in zip(texts, starts, strict=True)]
-        else:
-            pairs = [(str(a["text"]), int(a["answer_start"])) for a in answers]
-    except (KeyError, TypeError, ValueError):
-        raise DataError(path, line, "answers as {text: [...], answer_start: [...]} (same lengths) or [{text, answer_start}]") from None
+        pairs = [] if impossible else answer_pairs(row.get("answers") or [], context)
+        if not pairs and not impossible and not _unanswerable(task):
+            raise ValueError(NO_ANSWERS)
+    except ValueError as err:
+        raise DataError(path, line, str(err)) from None
     qid = str(row.get("id") or f"{path.stem}-{index}")
     meta = {"title": row["title"]} if row.get("title") is not None else {}
-    return qa_example(qid, str(context), str(question), pairs, meta)
+    return qa_example(qid, context, question, pairs, meta)
 
 
+def _unanswerable(task: TaskSpec) -> bool:
+    """Whether the task scores as SQuAD 2.0, where a question may have no answer without saying so."""
+    return getattr(task, "metric_variant", None) == "squad_v2"
 
 
 def read_qa_file(task: TaskSpec, path: Path) -> list[Example]:
     """A plain-named QA file: SQuAD JSON layout, or rows of ``id, context, question, answers``."""
     if path.suffix == ".json":
-        data = read_json(path)
+        text = read_text(path)
+        data = parse_json(path, text)
         if is_squad_json(data):
-            return list(parse_squad(data, path))
+            examples = parse_squad(data, path, unanswerable=_unanswerable(task), text=text)
+            if not examples:
+                raise DataError(path, 1, "at least one question, found none")
+            return list(examples)
     return read_rows(task, path, qa_row)
+
+
+def read_answer_file(path: Path) -> tuple[dict[str, str], str]:
+    """A ``{question_id: answer_text}`` file and its text; a non-string answer names its line."""
+    text = read_text(path)
+    data = parse_json(path, text)
+    if not isinstance(data, dict):
+        raise DataError(path, 1, "a JSON object {question_id: answer_text}")
+    for qid, answer in data.items():
+        if not isinstance(answer, str):
+            lines = json_key_lines(text, qid)
+            raise DataError(path, lines[0] if lines else None, f"an answer string for question {qid!r}, found {answer!r}")
+    return data, text
 
 
 def answer_text(prediction: QAPrediction | str) -> str:
@@ -184,6 +206,20 @@ class QA(Format):
     def has_gold(self, example: QAExample) -> bool:
         return True  # an empty answer list is SQuAD 2.0's gold "no answer"
 
+    def check_training(self, examples: Sequence[QAExample], source: str) -> None:
+        """Refuse a training set where no question can teach a span or a no-answer.
+
+        Answers whose text is not in their context are kept for EM/F1 but give no span to learn; a set
+        made only of those would train on nothing (loss 0.0) and still report a model.
+        """
+        if any(ex.is_impossible or any(start >= 0 for _, start in ex.answers) for ex in examples):
+            return
+        n = sum(len(ex.answers) for ex in examples)
+        raise DataError(
+            source, None, f"training questions whose answers occur in their context; none of the {n} answers "
+            f"of the {len(examples)} questions does, so there is no span to learn"
+        )
+
     def counts(self, examples: Sequence[QAExample]) -> SplitCounts:
         contexts = list(dict.fromkeys(ex.context for ex in examples))  # a shared context is one text
         return text_counts(self, examples, [ex.question for ex in examples if ex.question] + contexts)
@@ -199,9 +235,7 @@ class QA(Format):
         return "(EM+F1)/2"
 
     def export_text(self, path: Path) -> str:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
-            raise DataError(path, None, "a JSON object {question_id: answer_text}")
+        data, _ = read_answer_file(path)
         return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
 
     def head(self, hidden_size: int, num_labels: int, dropout: float) -> nn.Module:
@@ -323,14 +357,27 @@ class QA(Format):
                 atomic_write_json(_na_probs_path(path), probs)
 
     def read_predictions(self, path: Path, examples: Sequence[QAExample]) -> dict[str, QAPrediction]:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-            raise DataError(path, None, "a JSON object {question_id: answer_text}")
+        """An answer for every gold question and none for another; SQuAD 2.0's ``na_probs`` file if present."""
+        data, text = read_answer_file(path)
+        known = {ex.id for ex in examples}
+        unknown = [qid for qid in data if qid not in known]
+        if unknown:
+            lines = json_key_lines(text, unknown[0])
+            raise DataError(
+                path, lines[0] if lines else None,
+                f"answers to the {len(known)} gold questions only, found {len(unknown)} unknown question id(s), e.g. {unknown[0]!r}",
+            )
         missing = [ex.id for ex in examples if ex.id not in data]
         if missing:
-            raise DataError(path, None, f"an answer for every question; {len(missing)} missing, e.g. {missing[:3]}")
+            end = len(text.splitlines()) or 1  # the object's end, where the answers should have been
+            raise DataError(path, end, f"an answer for every question; {len(missing)} missing, e.g. {missing[:3]}")
         na_path = _na_probs_path(path)
-        probs = json.loads(na_path.read_text(encoding="utf-8")) if na_path.is_file() else {}
+        probs = read_json(na_path) if na_path.is_file() else {}
+        if not isinstance(probs, dict):
+            raise DataError(na_path, 1, "a JSON object {question_id: no-answer probability}")
+        for qid, value in probs.items():
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise DataError(na_path, None, f"a number as the no-answer probability of {qid!r}, found {value!r}")
         return {ex.id: QAPrediction(data[ex.id], probs.get(ex.id)) for ex in examples}
 
 

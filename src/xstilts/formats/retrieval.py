@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from xstilts.data.files import require
+from xstilts.data.files import read_text, require
 from xstilts.data.retrieval import corpus_from_pairs
 from xstilts.data.schema import DataError, ParallelCorpus
 from xstilts.formats.base import Format, SplitCounts, TaskSpec, Units, register_format, word_count
@@ -41,6 +41,9 @@ def parallel_row(task: TaskSpec, row: dict[str, Any], path: Path, line: int, ind
     """A plain parallel file row (``src``/``tgt``, or ``sentence1``/``sentence2``) as a one-pair corpus."""
     cols = ("src", "tgt") if "src" in row else ("sentence1", "sentence2")
     src, tgt = require(row, path, line, *cols)
+    empty = next((c for c, text in zip(cols, (src, tgt), strict=True) if not str(text).strip()), None)
+    if empty is not None:
+        raise DataError(path, line, f"a sentence in column {empty}, found an empty field (a blank is never a sentence pair)")
     sid = str(index)
     return ParallelCorpus([sid], [str(src)], [sid], [str(tgt)], [(sid, sid)], src_lang=path.name.split(".")[0])
 
@@ -68,24 +71,40 @@ def is_aligned(corpus: ParallelCorpus) -> bool:
     return bool(corpus.src_ids) and {a for a, _ in corpus.gold} >= set(corpus.src_ids)
 
 
-def read_pair_predictions(path: Path, corpus: ParallelCorpus) -> dict[str, str]:
-    """Tatoeba lines (a retrieved target index) or BUCC lines (xx-id, en-id) as {xx-id: en-id}."""
-    preds: dict[str, str] = {}
-    lines = [ln for ln in Path(path).read_text(encoding="utf-8").splitlines() if ln.strip()]
+def read_pair_predictions(path: Path, corpus: ParallelCorpus) -> dict[str, Any]:
+    """Tatoeba lines (a retrieved target index) as {xx-id: en-id}; BUCC lines (xx-id, en-id) as {xx-id: [en-id, ...]}.
+
+    A BUCC file may pair one source sentence with several targets (mined pairs are expanded to every
+    id of a repeated sentence), so each source id keeps all of its lines.
+    """
+    lines = [(no, ln) for no, ln in enumerate(read_text(path).splitlines(), start=1) if ln.strip()]
     if is_aligned(corpus):
         if len(lines) != len(corpus.src_ids):
-            raise DataError(path, len(lines) + 1, f"one retrieved index per source sentence ({len(corpus.src_ids)} lines)")
-        for no, (sid, line) in enumerate(zip(corpus.src_ids, lines, strict=True), start=1):
-            if not line.strip().isdigit() or int(line) >= len(corpus.tgt_ids):
-                raise DataError(path, no, f"a target line index in [0, {len(corpus.tgt_ids) - 1}]")
-            preds[sid] = corpus.tgt_ids[int(line)]
+            at = lines[len(corpus.src_ids)][0] if len(lines) > len(corpus.src_ids) else (lines[-1][0] + 1 if lines else 1)
+            raise DataError(path, at, f"one retrieved index per source sentence ({len(corpus.src_ids)} lines), found {len(lines)}")
+        preds: dict[str, Any] = {}
+        for sid, (no, line) in zip(corpus.src_ids, lines, strict=True):
+            value = line.strip()
+            if not (value.isascii() and value.isdigit()) or int(value) >= len(corpus.tgt_ids):
+                raise DataError(path, no, f"a target line index in [0, {len(corpus.tgt_ids) - 1}], found {value!r}")
+            preds[sid] = corpus.tgt_ids[int(value)]
         return preds
-    for no, line in enumerate(lines, start=1):
-        parts = line.split("\t")
+    pairs: dict[str, list[str]] = {}
+    known_src, known_tgt = set(corpus.src_ids), set(corpus.tgt_ids)
+    for no, line in lines:
+        parts = line.strip().split("\t")
         if len(parts) != 2:
             raise DataError(path, no, "<xx-id><TAB><en-id>")
-        preds[parts[0]] = parts[1]
-    return preds
+        unknown = next((p for p, known in zip(parts, (known_src, known_tgt), strict=True) if p not in known), None)
+        if unknown is not None:
+            raise DataError(path, no, f"ids that occur in the sentence files; {unknown} does not")
+        pairs.setdefault(parts[0], []).append(parts[1])
+    return pairs
+
+
+def _pairs(predictions: dict[str, Any]) -> list[tuple[str, str]]:
+    """{xx-id: en-id or [en-id, ...]} as (xx-id, en-id) pairs."""
+    return [(s, t) for s, ts in predictions.items() for t in ([ts] if isinstance(ts, str) else ts)]
 
 
 def corpus_units(corpus: ParallelCorpus, path: Path) -> Units:
@@ -97,15 +116,14 @@ def corpus_units(corpus: ParallelCorpus, path: Path) -> Units:
     partners: dict[str, set[str]] = {}
     for a, b in corpus.gold:
         partners.setdefault(a, set()).add(b)
+    preds = read_pair_predictions(path, corpus)
     if is_aligned(corpus):
-        preds = read_pair_predictions(path, corpus)
         ids = [s for s in corpus.src_ids if s in partners]
         stats = np.array([[100.0 * (preds.get(s) in partners[s])] for s in ids], dtype=float).reshape(-1, 1)
         return Units(tuple(ids), stats, "mean")
-    pairs = {tuple(line.split("\t")[:2]) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()}
     gold = set(corpus.gold)
     per_src: dict[str, list[int]] = {s: [0, 0, 0] for s in dict.fromkeys(corpus.src_ids)}
-    for s, t in pairs:
+    for s, t in set(_pairs(preds)):
         row = per_src.setdefault(s, [0, 0, 0])
         row[0] += (s, t) in gold
         row[1] += 1
@@ -116,7 +134,7 @@ def corpus_units(corpus: ParallelCorpus, path: Path) -> Units:
 
 def _pair_file_text(path: Path) -> str:
     """A prediction file's text if every line is a retrieved index (Tatoeba) or an id pair (BUCC)."""
-    text = Path(path).read_text(encoding="utf-8")
+    text = read_text(path)
     lines = [(no, line.strip()) for no, line in enumerate(text.splitlines(), start=1) if line.strip()]
     bucc = bool(lines) and "\t" in lines[0][1]
     expected = "xx-id<TAB>en-id" if bucc else "one retrieved index per line"
@@ -174,7 +192,7 @@ class Retrieval(Format):
             index = {t: i for i, t in enumerate(corpus.tgt_ids)}
             retrieved = [index.get(predictions.get(s, ""), -1) for s in corpus.src_ids]
             return {"accuracy": top1_accuracy(retrieved, corpus.src_ids, corpus.tgt_ids, corpus.gold), "n": float(len(corpus.src_ids))}
-        return {**prf(predictions.items(), corpus.gold), "n": float(len(set(corpus.gold)))}
+        return {**prf(_pairs(predictions), corpus.gold), "n": float(len(set(corpus.gold)))}
 
     def write_predictions(self, path: Path, examples: Sequence[ParallelCorpus], predictions: dict[str, Any]) -> None:
         corpus = as_corpus(examples)
@@ -182,7 +200,7 @@ class Retrieval(Format):
             index = {t: i for i, t in enumerate(corpus.tgt_ids)}
             write_tatoeba_predictions(path, [index.get(predictions.get(s, ""), -1) for s in corpus.src_ids])
         else:
-            write_bucc_predictions(path, list(predictions.items()))
+            write_bucc_predictions(path, _pairs(predictions))
 
 
 FORMAT = Retrieval()

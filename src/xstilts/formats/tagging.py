@@ -26,8 +26,8 @@ import torch
 from torch import nn
 
 from xstilts.data.conllu import read_conllu
-from xstilts.data.files import require
-from xstilts.data.iob2 import check_tag, read_iob2, read_tagged_text
+from xstilts.data.files import read_text, require
+from xstilts.data.iob2 import I_WITHOUT_B, check_tag, i_without_b, read_iob2, read_tagged_text
 from xstilts.data.plain import read_rows
 from xstilts.data.schema import DataError, Example, TaggingExample
 from xstilts.formats.base import (
@@ -40,7 +40,12 @@ from xstilts.formats.base import (
     pad_sequences,
     register_format,
 )
-from xstilts.formats.tagging_metric import read_tag_predictions, seqeval_scores, write_tag_predictions
+from xstilts.formats.tagging_metric import (
+    read_tag_predictions,
+    read_tag_sentences,
+    seqeval_scores,
+    write_tag_predictions,
+)
 
 _CHUNK = 1000
 TAG_FIELDS = ("tags", "ner_tags", "pos_tags")
@@ -62,6 +67,9 @@ def tagging_row(task: TaskSpec, row: dict[str, Any], path: Path, line: int, inde
         tags = tags.split()
     if not isinstance(tokens, list) or (tags is not None and not isinstance(tags, list)):
         raise DataError(path, line, "tokens and tags as lists")
+    if not tokens or any(not isinstance(t, str | int | float) or t == "" for t in tokens):
+        raise DataError(path, line, "tokens as a non-empty list of words (strings, none empty)")
+    meta = {k: v for k, v in row.items() if k not in {"id", "tokens", field}}
     if tags is not None:
         if len(tags) != len(tokens):
             raise DataError(path, line, f"one tag per token ({len(tokens)} tokens, {len(tags)} tags)")
@@ -69,7 +77,8 @@ def tagging_row(task: TaskSpec, row: dict[str, Any], path: Path, line: int, inde
             raise DataError(path, line, f"tag names in {field} (strings such as B-PER), not class ids")
         for tag in tags:
             check_tag(tag, path, line, task.labels, is_ner(task))
-    meta = {k: v for k, v in row.items() if k not in {"id", "tokens", field}}
+        if is_ner(task) and (loose := i_without_b(tags)):
+            meta[I_WITHOUT_B] = loose
     return TaggingExample(str(row.get("id") or f"{path.stem}-{index}"), [str(t) for t in tokens], tags, meta)
 
 
@@ -146,6 +155,13 @@ class Tagging(Format):
     prediction_suffix = ".txt"
     read_row = staticmethod(tagging_row)
 
+    def __init__(self, task: TaskSpec | None = None) -> None:
+        self.task = task
+
+    def bind(self, task: TaskSpec) -> Tagging:
+        """The format reading predictions against ``task``'s tag set."""
+        return self if task is self.task else Tagging(task)
+
     def read_file(self, task: TaskSpec, path: Path) -> list[Example]:
         reader = FILE_READERS.get(path.suffix.lstrip("."))
         return reader(task, path) if reader else read_rows(task, path, self.read_row)
@@ -162,23 +178,21 @@ class Tagging(Format):
         """Seqeval entities per sentence: true positives, predicted and gold chunks."""
         from seqeval.metrics.sequence_labeling import get_entities
 
-        predicted = read_tag_predictions(path)
-        if len(predicted) != len(examples):
-            raise ValueError(f"{path}: {len(predicted)} sentences for {len(examples)} examples")
+        predicted = self.read_predictions(path, examples)
         rows, ids = [], []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # bare POS tags: seqeval's reading is the intended one
-            for ex, tags in zip(examples, predicted, strict=True):
+            for ex in examples:
                 if ex.tags is None:
                     continue
-                true, pred = set(get_entities(list(ex.tags))), set(get_entities(tags))
+                true, pred = set(get_entities(list(ex.tags))), set(get_entities(predicted[ex.id].tags))
                 rows.append([len(true & pred), len(pred), len(true)])
                 ids.append(ex.id)
         return Units(tuple(ids), np.array(rows, dtype=float).reshape(-1, 3), "f1")
 
     def export_text(self, path: Path) -> str:
         read_tag_predictions(path)  # raises on a malformed line
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_text(path)
         return text if text.endswith("\n") or not text else text + "\n"
 
     def head(self, hidden_size: int, num_labels: int, dropout: float) -> nn.Module:
@@ -289,13 +303,22 @@ class Tagging(Format):
         write_tag_predictions(path, [tags_of(predictions[ex.id]) for ex in examples])
 
     def read_predictions(self, path: Path, examples: Sequence[TaggingExample]) -> dict[str, TagPrediction]:
-        sentences = read_tag_predictions(path)
+        """A sentence of tags per example, a tag per word, every tag in the task's tag set."""
+        sentences = read_tag_sentences(path)
         if len(sentences) != len(examples):
-            raise DataError(path, None, f"{len(examples)} sentences of tags, found {len(sentences)}")
-        for no, (ex, tags) in enumerate(zip(examples, sentences, strict=True), start=1):
+            # the first extra sentence, or where the first missing one should start
+            start, tags = sentences[min(len(sentences), len(examples)) - 1] if sentences else (0, [])
+            line = sentences[len(examples)][0] if len(sentences) > len(examples) else start + len(tags) + 1
+            raise DataError(path, line, f"{len(examples)} sentences of tags (a blank line after each), found {len(sentences)}")
+        labels = self.task.labels if self.task is not None else None
+        for no, (ex, (start, tags)) in enumerate(zip(examples, sentences, strict=True), start=1):
             if len(tags) != len(ex.tokens):
-                raise DataError(path, None, f"sentence {no} ({ex.id}): {len(ex.tokens)} tags, found {len(tags)}")
-        return {ex.id: TagPrediction(tags) for ex, tags in zip(examples, sentences, strict=True)}
+                raise DataError(path, start, f"sentence {no} ({ex.id}): {len(ex.tokens)} tags, found {len(tags)}")
+            if labels is not None:
+                at = next((k for k, tag in enumerate(tags) if tag not in labels), None)
+                if at is not None:
+                    raise DataError(path, start + at, f"a tag in {{{', '.join(labels)}}}, found {tags[at]!r}")
+        return {ex.id: TagPrediction(tags) for ex, (_, tags) in zip(examples, sentences, strict=True)}
 
 
 FORMAT = register_format(Tagging())

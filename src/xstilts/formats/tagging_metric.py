@@ -22,6 +22,8 @@ from pathlib import Path
 
 from seqeval.metrics import f1_score, precision_score, recall_score
 
+from xstilts.data.files import numbered_lines
+from xstilts.data.schema import DataError
 from xstilts.paths import atomic_write_text
 
 
@@ -56,21 +58,28 @@ def seqeval_scores(gold: list[list[str]], pred: list[list[str]]) -> dict[str, fl
 
 def read_tag_predictions(path: str | Path) -> list[list[str]]:
     """Sentences of tags from a one-tag-per-line file (rules in the module docstring)."""
-    sentences: list[list[str]] = []
+    return [tags for _, tags in read_tag_sentences(path)]
+
+
+def read_tag_sentences(path: str | Path) -> list[tuple[int, list[str]]]:
+    """Each sentence of a prediction file with the line it starts on (for errors that name it)."""
+    sentences: list[tuple[int, list[str]]] = []
     current: list[str] = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            tag = raw.strip()
-            if not tag:
-                if current:
-                    sentences.append(current)
-                    current = []
-                continue
-            if len(tag.split()) != 1:
-                raise ValueError(f"{path}:{lineno}: expected a single tag, got {raw.rstrip()!r}")
-            current.append(tag)
+    start = 0
+    for lineno, raw in numbered_lines(Path(path)):
+        tag = raw.strip()
+        if not tag:
+            if current:
+                sentences.append((start, current))
+                current = []
+            continue
+        if len(tag.split()) != 1:
+            raise DataError(path, lineno, f"a single tag on the line, found {raw.rstrip()!r}")
+        if not current:
+            start = lineno
+        current.append(tag)
     if current:
-        sentences.append(current)
+        sentences.append((start, current))
     return sentences
 
 

@@ -15,8 +15,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from xstilts.formats.base import get_format
-from xstilts.paths import atomic_write_json
-from xstilts.runs import ENCODER_DIR, HEADS_DIR
+from xstilts.paths import atomic_write_json, safe_name
+from xstilts.runs import ENCODER_DIR, HEADS_DIR, verify_head
 
 
 class MultiTaskModel(nn.Module):
@@ -53,6 +53,10 @@ class MultiTaskModel(nn.Module):
             atomic_write_json(out_dir / HEADS_DIR / f"{task}.json", self.head_info[task])
 
     def load_head(self, run_dir: Path, task: str) -> None:
-        info = json.loads((Path(run_dir) / HEADS_DIR / f"{task}.json").read_text())
+        """A saved head, its files first checked against the sha256 the run recorded (safetensors: no pickle)."""
+        folder = Path(run_dir) / HEADS_DIR
+        name = safe_name(task, "head name")
+        verify_head(run_dir, name)
+        info = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
         self.add_head(task, info["format"], info["labels"], info.get("dropout", 0.1))
-        self.heads[task].load_state_dict(load_file(str(Path(run_dir) / HEADS_DIR / f"{task}.safetensors")))
+        self.heads[task].load_state_dict(load_file(str(folder / f"{name}.safetensors")))

@@ -23,7 +23,7 @@ from xstilts.paths import atomic_write_json, atomic_write_text
 from xstilts.report.bootstrap import bootstrap_task_scores
 from xstilts.report.examples import GoldCache, Units, run_units
 from xstilts.report.matrix import candidates, pair_seeds, transfer_matrix
-from xstilts.report.render import REPORT_DIR, markdown_table
+from xstilts.report.render import REPORT_DIR, markdown_table, md_escape
 from xstilts.report.runs import ScoreTable, score_table
 from xstilts.report.stats import bootstrap_ci, bootstrap_p, decide, seed_test
 from xstilts.report.xtreme import GROUPS, XTREME_TASKS
@@ -296,16 +296,17 @@ def summary_rows(results: list[ClaimResult], samples: int = 1000, why: bool = Tr
 def to_markdown(claim_set: ClaimSet, results: list[ClaimResult]) -> str:
     import pandas as pd
 
+    e = md_escape
     table = markdown_table(pd.DataFrame(summary_rows(results, claim_set.bootstrap_samples)))
-    out = [f"# Claims: {claim_set.name}\n\n{claim_set.description}\n\n", table, "\n"]
+    out = [f"# Claims: {e(claim_set.name)}\n\n{e(claim_set.description)}\n\n", table, "\n"]
     for r in results:
-        out.append(f"\n## {r.id}: {r.verdict}\n\n{r.text}\n\n- {r.reason}\n")
+        out.append(f"\n## {e(r.id)}: {e(r.verdict)}\n\n{e(r.text)}\n\n- {e(r.reason)}\n")
         if r.ci_method:
-            out.append(f"- interval: {r.ci_method}; seed test: {r.p_method}\n")
-        out += [f"- {note}\n" for note in r.notes]
+            out.append(f"- interval: {e(r.ci_method)}; seed test: {e(r.p_method)}\n")
+        out += [f"- {e(note)}\n" for note in r.notes]
         for p in r.parts:
-            out.append(f"- {p.id}: {p.verdict}, effect {_num(p.effect, True)}, {p.reason}\n")
-        out.append(f"- evidence runs: {', '.join(e['run_id'] for e in r.evidence) or 'none'}\n")
+            out.append(f"- {e(p.id)}: {e(p.verdict)}, effect {_num(p.effect, True)}, {e(p.reason)}\n")
+        out.append(f"- evidence runs: {e(', '.join(ev['run_id'] for ev in r.evidence) or 'none')}\n")
     return "".join(out)
 
 

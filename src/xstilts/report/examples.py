@@ -24,6 +24,7 @@ import numpy as np
 
 from xstilts.data.load import Split, load_split
 from xstilts.formats.base import Units
+from xstilts.paths import safe_child
 from xstilts.report.xtreme import language_score
 from xstilts.tasks.base import Task
 from xstilts.tasks.registry import get_task
@@ -68,7 +69,8 @@ def run_units(raw: dict[str, Any], run_path: Path, gold: GoldCache) -> dict[str,
         if rel is None:
             raise ValueError(f"no prediction file for {lang}")
         try:
-            units = language_units(task, gold.get(task, lang, split, data_dir), run_path / rel, lang, max_examples)
+            path = safe_child(run_path, rel, f"prediction file for {lang}")
+            units = language_units(task, gold.get(task, lang, split, data_dir), path, lang, max_examples)
         except Exception as exc:  # any failure means "no per-example scores", reported with its reason
             raise ValueError(f"{lang}: {type(exc).__name__}: {exc}") from exc
         reported = language_score(task, raw["metrics"][lang])

@@ -17,10 +17,10 @@ import pandas as pd
 from xstilts.config import ConfigError
 from xstilts.data.schema import DataError
 from xstilts.experiment import store
-from xstilts.paths import atomic_write_json, atomic_write_text
+from xstilts.paths import atomic_write_json, atomic_write_text, safe_child
 from xstilts.report.runs import intermediate_label
 from xstilts.report.xtreme import XTREME_TASKS
-from xstilts.runs import NO_INTERMEDIATE, SCORED_KINDS
+from xstilts.runs import NO_INTERMEDIATE, PREDICTIONS_DIR, SCORED_KINDS, verify_run
 from xstilts.tasks.registry import get_task
 
 MANIFEST = "xstilts-export.json"
@@ -81,6 +81,7 @@ def export_xtreme(run_dir: Path | str, out_dir: Path | str, intermediate: str = 
     for row in picked.itertuples(index=False):
         task = get_task(row.task)
         preds = store.prediction_paths(run_dir, row.run_id)
+        verify_run(safe_child(run_dir, row.path, "run folder"), under=(PREDICTIONS_DIR,))  # damaged files are refused, not exported
         langs = [lang for lang in task.scored_languages if lang in preds]
         if not langs:
             raise DataError(Path(run_dir) / row.path, None, f"prediction files for {row.task} (was eval.write_predictions off?)")

@@ -1,18 +1,20 @@
 """Writing the report: Markdown, HTML, CSV, LaTeX and PNG files in ``RUN_DIR/report/``.
 
 Every file is written atomically (temp file + rename), so a reader never sees half a report and a
-crash leaves the previous one intact.
+crash leaves the previous one intact. Every string that comes from data (task, intermediate and run
+names, notes) is escaped for the format it lands in: Markdown, HTML or LaTeX.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
-from xstilts.paths import atomic_write_bytes, atomic_write_text
+from xstilts.paths import atomic_write_bytes, atomic_write_text, safe_child, safe_name
 from xstilts.report import plots
 from xstilts.report.tables import (
     Report,
@@ -27,13 +29,27 @@ from xstilts.report.tables import (
 REPORT_DIR = "report"
 
 
+_MARKDOWN = {"\\": "\\\\", "`": "\\`", "*": "\\*", "_": "\\_", "[": "\\[", "]": "\\]", "|": "\\|",
+             "<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": " ", "\r": " "}
+
+
+def md_escape(text: object) -> str:
+    """Text shown literally by any Markdown renderer: no emphasis, link, code, raw HTML or table cell break.
+
+    Example:
+        >>> md_escape("<script>|a_b")
+        '&lt;script&gt;\\\\|a\\\\_b'
+    """
+    return "".join(_MARKDOWN.get(ch, ch) for ch in str(text))
+
+
 def markdown_table(frame: pd.DataFrame) -> str:
-    """A GitHub-style table (no ``tabulate`` dependency); pipes inside cells are escaped."""
+    """A GitHub-style table (no ``tabulate`` dependency); every cell is escaped (:func:`md_escape`)."""
     if frame.empty:
         return "_(none)_\n"
 
     def cell(v: object) -> str:
-        return str(v).replace("|", "\\|").replace("\n", " ")
+        return md_escape(v)
 
     lines = ["| " + " | ".join(cell(c) for c in frame.columns) + " |", "|" + "---|" * len(frame.columns)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
@@ -41,7 +57,13 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 
 _LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
-          "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "±": r"$\pm$", "–": "--"}
+          "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "±": r"$\pm$", "–": "--", "<": r"\textless{}",
+          ">": r"\textgreater{}", "|": r"\textbar{}"}
+
+
+def file_part(text: object) -> str:
+    """A name from data made safe as part of a file name: letters, digits, ``-``, ``_`` and ``.`` only."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", str(text)).strip(".") or "_"
 
 
 def _latex_escape(text: str) -> str:
@@ -60,7 +82,7 @@ def latex_table(frame: pd.DataFrame, caption: str) -> str:
 
 
 def _bullets(lines: Iterable[str]) -> str:
-    return "".join(f"- {line}\n" for line in lines)
+    return "".join(f"- {md_escape(line)}\n" for line in lines)
 
 
 def sections(report: Report) -> list[tuple[str, pd.DataFrame | None, list[str]]]:
@@ -83,13 +105,13 @@ def sections(report: Report) -> list[tuple[str, pd.DataFrame | None, list[str]]]
 
 
 def to_markdown(report: Report, images: dict[str, str]) -> str:
-    out = [f"# xstilts report: {report.run_dir}\n"]
+    out = [f"# xstilts report: {md_escape(report.run_dir)}\n"]
     for title, table, lines in sections(report):
         if table is None and not lines:
             continue
-        out.append(f"\n## {title}\n\n" + (markdown_table(table) + "\n" if table is not None else "") + _bullets(lines))
+        out.append(f"\n## {md_escape(title)}\n\n" + (markdown_table(table) + "\n" if table is not None else "") + _bullets(lines))
     if images:
-        out.append("\n## Figures\n\n" + "".join(f"![{name}]({file})\n\n" for name, file in images.items()))
+        out.append("\n## Figures\n\n" + "".join(f"![{md_escape(name)}](<{file}>)\n\n" for name, file in images.items()))
     return "".join(out)
 
 
@@ -116,7 +138,7 @@ def write_report(report: Report) -> dict[str, Path]:
     written: dict[str, Path] = {}
 
     def put(name: str, data: str | bytes) -> None:
-        path = out / name
+        path = safe_child(out, safe_name(name, "report file"))
         (atomic_write_bytes if isinstance(data, bytes) else atomic_write_text)(path, data)  # type: ignore[operator]
         written[name] = path
 
@@ -128,8 +150,9 @@ def write_report(report: Report) -> dict[str, Path]:
     for target in sorted(report.lang_deltas["target"].unique()):
         png = plots.language_bars(report.lang_deltas, target)
         if png is not None:
-            put(f"languages_{target}.png", png)
-            images[f"{target} per language"] = f"languages_{target}.png"
+            file = f"languages_{file_part(target)}.png"
+            put(file, png)
+            images[f"{target} per language"] = file
     put("runs.csv", report.scores.runs.to_csv(index=False))
     put("languages.csv", report.scores.languages.to_csv(index=False))
     put("matrix.csv", report.matrix.to_csv(index=False))

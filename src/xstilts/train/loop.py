@@ -3,6 +3,15 @@
 Each optimiser step takes batches of one task at a time; with several tasks the task is drawn by the
 sampling rule (multi-task intermediate training). The best weights on the English dev subset are kept,
 training stops after ``patience`` evaluations without improvement, and the best weights are restored.
+
+A non-finite loss (or, without fp16 loss scaling, a non-finite gradient norm) stops the phase before
+that step's update is applied, so the weights are still the last good ones: the best on dev if an
+evaluation happened, else those from just before the bad step. :attr:`PhaseSummary.stopped` says why.
+The check costs one host sync per optimiser step, which reading the loss for the progress bar and the
+history already needed (fp16's loss scaler syncs every step too); checking only at evaluation steps
+would need a copy of the weights at each check to roll back to, and would keep less of the run.
+Under fp16 the scaler itself skips steps whose gradients overflowed, as it should, so there only the
+loss is checked.
 """
 
 from __future__ import annotations
@@ -52,6 +61,12 @@ class PhaseSummary:
     peak_memory_mb: float
     stopped_early: bool
     precision: str
+    #: why training stopped before its last step when it was not patience, e.g. a non-finite loss
+    stopped: str | None = None
+
+
+class TrainingDiverged(RuntimeError):
+    """A phase stopped at a non-finite loss; its run keeps the last good weights and says why."""
 
 
 def sampling_weights(sizes: Sequence[int], rule: str, cap: int, temperature: float) -> list[float]:
@@ -71,6 +86,24 @@ def sampling_weights(sizes: Sequence[int], rule: str, cap: int, temperature: flo
 def _batch_stream(task: PhaseTask, batch_size: int, rng: random.Random, group: bool):
     while True:
         yield from length_grouped_batches(task.train, batch_size, rng, group)
+
+
+def read_step(losses: Sequence[torch.Tensor], grad_norm: torch.Tensor | None) -> tuple[list[float], float | None]:
+    """A step's micro-batch losses (and its gradient norm) as floats, read in one host sync."""
+    parts = list(losses)
+    if grad_norm is not None:
+        parts.append(grad_norm.detach().float().to(parts[0].device))
+    values = torch.stack(parts).tolist()
+    return (values[:-1], values[-1]) if grad_norm is not None else (values, None)
+
+
+def non_finite(loss: float, grad_norm: float | None, step: int) -> str | None:
+    """Why step ``step`` must not be applied (a NaN or infinite loss or gradient norm), or None."""
+    if not math.isfinite(loss):
+        return f"non-finite loss ({loss}) at step {step}"
+    if grad_norm is not None and not math.isfinite(grad_norm):
+        return f"non-finite gradient norm ({grad_norm}) at step {step}"
+    return None
 
 
 def evaluate_dev(model: MultiTaskModel, tasks: Sequence[PhaseTask], batch_size: int, precision: Precision, pad_id: int) -> dict[str, float]:
@@ -127,25 +160,32 @@ def train_phase(
     bar = progress.add_task("train " + "+".join(t.name for t in tasks), total=total) if progress else None
     step = 0
     running = 0.0
+    stopped: str | None = None
     while step < total:
         optimizer.zero_grad(set_to_none=True)
-        loss_sum = 0.0
+        losses: list[torch.Tensor] = []
         for _ in range(cfg.grad_accum):
             k = rng.choices(range(len(tasks)), weights=weights)[0] if len(tasks) > 1 else 0
             task = tasks[k]
             idx = next(streams[k])
             feats = [task.train[i] for i in idx]
-            batch = {key: v.to(device) for key, v in task.fmt.collate(feats, pad_id).items()}
+            host_batch = task.fmt.collate(feats, pad_id)
+            n_tokens += int(host_batch["attention_mask"].sum())  # counted on the host: no device sync
+            batch = {key: v.to(device) for key, v in host_batch.items()}
             with precision.autocast():
                 logits = model(task.name, batch)
             loss = task.fmt.loss(logits, batch) / cfg.grad_accum
             (scaler.scale(loss) if scaler else loss).backward()
-            loss_sum += float(loss.detach())
+            losses.append(loss.detach().float())
             n_examples += len(idx)
-            n_tokens += int(batch["attention_mask"].sum())
         if scaler:
             scaler.unscale_(optimizer)
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+        values, norm = read_step(losses, None if scaler else grad_norm)
+        loss_sum = sum(values)
+        stopped = non_finite(loss_sum, norm, step + 1)
+        if stopped:
+            break  # before this step's update: the weights are still the last good ones
         if scaler:
             scaler.step(optimizer)
             scaler.update()
@@ -190,4 +230,5 @@ def train_phase(
         peak_memory_mb=peak_memory_mb(device),
         stopped_early=stopped_early,
         precision=precision.name,
+        stopped=stopped,
     )

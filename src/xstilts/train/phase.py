@@ -2,6 +2,13 @@
 
 The run directory appears in one rename when everything in it is complete, so a killed run leaves no
 partial artifact that a later run could mistake for a finished one.
+
+A phase whose loss turns NaN or infinite stops at that step (see :mod:`xstilts.train.loop`). Its run is
+still written, with the last good weights and ``training.stopped`` saying why, so the weights and the
+history up to the fault can be inspected. But it did not do what was asked, so :func:`train_run` then
+raises :class:`TrainingDiverged` naming the step (exit 1 from the command line), and raises it again
+whenever the same run is asked for: a diverged phase never silently feeds a target phase or a zero-shot
+evaluation, and a grid stops there instead of reporting a chance-level score as a result.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from typing import Any
 
 from xstilts.config import RunConfig
 from xstilts.data.load import Split, load_split
-from xstilts.data.schema import Example
+from xstilts.data.schema import DataError, Example
 from xstilts.formats.base import Format, trainable_format
 from xstilts.formats.features import features_for
 from xstilts.models.encoder import load_encoder, load_tokenizer, resolve_model_path
@@ -25,7 +32,7 @@ from xstilts.runs import Provenance, Run, RunResult, encoder_provenance, run_enc
 from xstilts.runtime.hardware import Precision, pick_device, pick_precision, seed_everything
 from xstilts.tasks.base import Task
 from xstilts.tasks.registry import get_task
-from xstilts.train.loop import PhaseTask, train_phase
+from xstilts.train.loop import PhaseTask, TrainingDiverged, train_phase
 
 
 @dataclass
@@ -66,7 +73,7 @@ def train_run(task_names: Sequence[str], cfg: RunConfig, out: Path, init: Path |
     }
     run = Run(out, "train", name, spec)
     if run.finished is not None:
-        return run.finished
+        return check_not_stopped(run.finished, run.dir)
 
     start = time.perf_counter()
     model_path = str(run_encoder_path(init)) if init is not None else resolve_model_path(cfg.model.name)
@@ -87,7 +94,7 @@ def train_run(task_names: Sequence[str], cfg: RunConfig, out: Path, init: Path |
         if cfg.data.max_train_examples and len(train_ex) > cfg.data.max_train_examples:
             train_ex = rng.sample(train_ex, cfg.data.max_train_examples)
         if not train_ex:
-            raise ValueError(f"{d.train.source}: no labeled training examples for {d.task.name}")
+            raise DataError(d.train.source, None, f"labelled {d.task.name} training examples, found none (every example is unlabelled)")
         fmt.check_training(train_ex, d.train.source)
         labels = fmt.label_list(d.task, train_ex)
         model.add_head(d.task.name, d.task.format, labels, dropout)
@@ -108,7 +115,7 @@ def train_run(task_names: Sequence[str], cfg: RunConfig, out: Path, init: Path |
     best = next((h for h in summary.history if h["step"] == summary.best_step), last)
     with run.writing() as tmp:
         model.save(tmp, tokenizer)
-        return run.write(
+        result = run.write(
             tmp,
             cfg,
             model=cfg.model.name,
@@ -128,9 +135,24 @@ def train_run(task_names: Sequence[str], cfg: RunConfig, out: Path, init: Path |
                 "best_step": summary.best_step,
                 "best_dev_score": summary.best_score,
                 "stopped_early": summary.stopped_early,
+                "stopped": summary.stopped,
                 "precision": summary.precision,
                 "history": summary.history,
                 "train_examples": {t.name: len(t.train) for t in phase_tasks},
                 "heads": {t.name: {"format": t.fmt.name, "labels": t.labels} for t in phase_tasks},
             },
+            notes=[f"stopped: {summary.stopped}; kept the weights of step {summary.best_step}"] if summary.stopped else [],
         )
+    return check_not_stopped(result, run.dir)
+
+
+def check_not_stopped(result: RunResult, run_dir: Path) -> RunResult:
+    """The result of a phase that ran to its end; a phase that stopped at a non-finite loss raises."""
+    stopped = result.training.get("stopped")
+    if not stopped:
+        return result
+    lr = result.config.get("train", {}).get("lr")
+    raise TrainingDiverged(
+        f"train {result.task}: {stopped}; stopped there, keeping the weights of step {result.training.get('best_step')} "
+        f"in {run_dir} (training.stopped in its result.json); a learning rate below {lr:g} may help"
+    )
