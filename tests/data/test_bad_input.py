@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.badfiles import fails, write
 from xstilts.data.conllu import read_conllu, read_conllu_files
 from xstilts.data.iob2 import I_WITHOUT_B, NER_LABELS, i_without_b, read_iob2
 from xstilts.data.load import load_split
@@ -20,22 +21,6 @@ from xstilts.data.schema import DataError
 from xstilts.data.squad import read_squad
 from xstilts.data.stats import task_stats
 from xstilts.tasks.registry import get_task
-
-
-def write(path: Path, content: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8", newline="")
-    return path
-
-
-def fails(path: Path, line: int | None, expected: str):
-    """``pytest.raises`` for a DataError that names ``path``, ``line`` and starts with ``expected``."""
-    where = re.escape(f"{path}:{line}" if line is not None else f"{path}")
-    return pytest.raises(DataError, match=f"^{where}: {re.escape(expected)}")
-
 
 NLI_HEAD = "premise\thypothesis\tlabel\n"
 NLI_ROWS = "A man sleeps.\tA person rests.\tentailment\nA cat.\tA dog.\tcontradiction\n"

@@ -7,14 +7,13 @@ not match, JSON where lines are expected (and the reverse), broken JSON and bad 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
+from tests.badfiles import fails, write
 from xstilts.data.schema import (
     ClassificationExample,
-    DataError,
     MultipleChoiceExample,
     ParallelCorpus,
     QAExample,
@@ -22,20 +21,6 @@ from xstilts.data.schema import (
 )
 from xstilts.formats.base import format_of
 from xstilts.tasks.registry import get_task
-
-
-def write(path: Path, content: str | bytes) -> Path:
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8", newline="")
-    return path
-
-
-def fails(path: Path, line: int | None, expected: str):
-    where = re.escape(f"{path}:{line}" if line is not None else f"{path}")
-    return pytest.raises(DataError, match=f"^{where}: {re.escape(expected)}")
-
 
 # --------------------------------------------------------------------------- classification
 
