@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from xstilts.data.files import read_text
 from xstilts.data.plain import read_rows
 from xstilts.data.schema import DataError, Example
 
@@ -237,13 +238,15 @@ def write_lines(path: Path, examples: Sequence[Any], predictions: Mapping[str, A
     atomic_write_text(path, "".join(f"{predictions[ex.id]}\n" for ex in examples))
 
 
-def read_lines(path: Path, examples: Sequence[Any], what: str) -> list[str]:
-    """A one-per-line prediction file's lines (trailing blank lines dropped), one per example."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
+def prediction_lines(path: Path, examples: Sequence[Any], what: str) -> list[str]:
+    """A one-per-line prediction file's lines, one per example: trailing blank lines and a BOM dropped,
+    a bad UTF-8 byte a DataError naming its line."""
+    lines = read_text(path).splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
     if len(lines) != len(examples):
-        raise DataError(path, len(lines), f"one {what} per line for {len(examples)} examples, found {len(lines)} lines")
+        line = len(examples) + 1 if len(lines) > len(examples) else max(len(lines), 1)  # the first extra or the last line
+        raise DataError(path, line, f"one {what} per line for {len(examples)} examples, found {len(lines)} lines")
     return lines
 
 
@@ -299,16 +302,3 @@ def line_export(path: Path, expected: str, check: Any = None) -> str:
         if value and ("\t" in value or (check is not None and not check(value))):
             raise DataError(path, no, expected)
     return text if text.endswith("\n") or not text else text + "\n"
-
-
-def prediction_lines(path: Path, examples: Sequence[Any], what: str) -> list[str]:
-    """:func:`read_lines` for ``score``: a bad UTF-8 byte is a DataError naming its line; a BOM is dropped."""
-    from xstilts.data.files import read_text
-
-    lines = read_text(path).splitlines()
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if len(lines) != len(examples):
-        line = len(examples) + 1 if len(lines) > len(examples) else max(len(lines), 1)  # the first extra or the last line
-        raise DataError(path, line, f"one {what} per line for {len(examples)} examples, found {len(lines)} lines")
-    return lines
