@@ -353,24 +353,26 @@ def _model_result(run_dir: Path, under: tuple[str, ...] = MODEL_PARTS) -> dict[s
 
 def run_encoder_path(run_dir: Path) -> Path:
     """The encoder folder inside a finished run, checked to exist, hold safetensors weights and match its sha256."""
-    folder = Path(run_dir) / ENCODER_DIR
-    weights = folder / WEIGHTS_FILE
-    if not weights.is_file():
-        raise FileNotFoundError(f"{run_dir}: no finished encoder ({ENCODER_DIR}/{WEIGHTS_FILE}) in this run")
-    _model_result(run_dir)
-    return folder
+    return _verified_encoder(run_dir)[0]
 
 
 def encoder_provenance(run_dir: Path) -> Provenance:
     """The model, run id, task and checkpoint hash of the encoder an earlier run left behind (verified)."""
-    folder = run_encoder_path(run_dir)
-    result = _model_result(run_dir)
+    folder, result = _verified_encoder(run_dir)
     return Provenance(
         model=result.get("model", str(folder)),
         parent_run=result.get("run_id", Path(run_dir).name),
         parent_task=result.get("task"),
         checkpoint_sha256=file_sha256(folder / WEIGHTS_FILE),
     )
+
+
+def _verified_encoder(run_dir: Path) -> tuple[Path, dict[str, Any]]:
+    """The run's encoder folder and its result, after the weights' presence and sha256 are checked (read once)."""
+    folder = Path(run_dir) / ENCODER_DIR
+    if not (folder / WEIGHTS_FILE).is_file():
+        raise FileNotFoundError(f"{run_dir}: no finished encoder ({ENCODER_DIR}/{WEIGHTS_FILE}) in this run")
+    return folder, _model_result(run_dir)
 
 
 def verify_head(run_dir: Path, task: str) -> None:
