@@ -16,8 +16,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from xstilts.config import ConfigError, dotted_to_tree, load_yaml, merge, parse_overrides
-from xstilts.paths import strict_json_dumps
+from xstilts.config import ConfigError, config_file_tree, merge, parse_overrides
+from xstilts.paths import InputError, strict_json_dumps
 from xstilts.runs import NO_INTERMEDIATE
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="X-STILTs: intermediate-task training for zero-shot cross-lingual transfer.")
@@ -43,10 +43,7 @@ def user_config(config: Path | None, overrides: list[str] | None, model: str | N
     """The user's layer of config: a YAML file, then ``key=value`` overrides, then explicit options."""
     tree: dict[str, Any] = {}
     if config is not None:
-        raw = load_yaml(config)
-        flat = {k: v for k, v in raw.items() if "." in k}
-        nested = {k: v for k, v in raw.items() if "." not in k}
-        tree = merge(nested, dotted_to_tree(flat))
+        tree = config_file_tree(config)
     tree = merge(tree, parse_overrides(list(overrides or [])))
     if model is not None:
         tree = merge(tree, {"model": {"name": model}})
@@ -275,15 +272,11 @@ def run_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="With --dry-run: the plan as JSON")] = False,
 ) -> None:
     """Run a grid: every stage not yet finished, in dependency order; rerun to resume."""
-    from xstilts.experiment.grid import GridSpec, estimate, execute, plan, plan_json
-    from xstilts.presets import load_preset
+    from xstilts.experiment.grid import estimate, execute, load_spec, plan, plan_json
+    from xstilts.presets import preset_path
     from xstilts.progress import make_progress
 
-    raw = load_preset(preset)
-    try:
-        spec = GridSpec.model_validate(raw)
-    except ValueError as err:
-        raise ConfigError(f"{preset}: {err}") from None
+    spec = load_spec(preset_path(preset))
     user = parse_overrides(list(overrides or []))
     out = out_folder(out or Path("runs") / spec.name)
     if dry_run:
@@ -491,8 +484,11 @@ def data_stats_cmd(
     target = get_task(task)
     rows, problems = task_stats(target, data_dir)
     if not rows:
+        if problems:  # every split failed to load: the first failure is the error, as its reader said it
+            more = f" (and {len(problems) - 1} more problem(s) in other splits)" if len(problems) > 1 else ""
+            raise InputError(problems[0] + more)
         where = data_dir or ("the package" if target.builtin_root else "the hub")
-        raise DataError(where, None, f"{task} data for any language/split" + (f" ({problems[0]})" if problems else ""))
+        raise DataError(where, None, f"{task} data for any language/split")
     if as_json:
         print(strict_json_dumps({"task": target.name, "splits": as_dicts(rows), "problems": problems}))
         return
@@ -531,7 +527,6 @@ def decode_error(err: ValueError, path: Path) -> Exception:
 def bad_input_message(exc: BaseException) -> str | None:
     """The one line for an error that means the input was bad (exit 2), or None for any other error."""
     from xstilts.data.schema import DataError
-    from xstilts.paths import InputError
 
     if isinstance(exc, (DataError, ConfigError, InputError)):
         return str(exc)

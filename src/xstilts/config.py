@@ -16,7 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class ConfigError(ValueError):
-    """A bad configuration key or value; the message says what was expected."""
+    """A bad configuration key or value; the message says what was expected.
+
+    ``key`` is the dotted key at fault, when one is, so a file's reader can point at its line.
+    """
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 #: value ranges, checked where the config is typed so a bad value fails before any work starts
@@ -161,7 +168,7 @@ def parse_value(raw: str) -> Any:
 
 def set_dotted(tree: dict[str, Any], key: str, value: Any) -> None:
     if key not in valid_keys():
-        raise ConfigError(f"unknown config key {key!r}; valid keys: {', '.join(valid_keys())}")
+        raise ConfigError(f"unknown config key {key!r}; valid keys: {', '.join(valid_keys())}", key)
     node = tree
     *parents, leaf = key.split(".")
     for part in parents:
@@ -205,7 +212,7 @@ def build_config(*layers: dict[str, Any]) -> RunConfig:
         return RunConfig.model_validate(tree)
     except ValidationError as err:
         loc, msg, got = first_error(err)
-        raise ConfigError(f"config {loc}: {msg} (got {got!r})") from None
+        raise ConfigError(f"config {loc}: {msg} (got {got!r})", loc) from None
 
 
 def first_error(err: ValidationError) -> tuple[str, str, Any]:
@@ -255,3 +262,62 @@ def load_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: a YAML mapping of config keys")
     return data
+
+
+def yaml_key_lines(path: Path) -> dict[str, int]:
+    """The 1-based line of every mapping key and list item in a YAML file, dotted (``config.train.lr``, ``targets.0``).
+
+    Composing builds nodes only (no tag is ever constructed), so this is safe on any file.
+    """
+    lines: dict[str, int] = {}
+
+    def walk(node: yaml.Node, prefix: str) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    lines.setdefault(prefix + key.value, key.start_mark.line + 1)
+                    walk(value, f"{prefix}{key.value}.")
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                lines.setdefault(f"{prefix}{i}", item.start_mark.line + 1)
+                walk(item, f"{prefix}{i}.")
+
+    try:
+        root = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return lines
+    if root is not None:
+        walk(root, "")
+    return lines
+
+
+def in_file(path: Path, key: str | None, message: str, prefix: str = "") -> ConfigError:
+    """``message`` as an error at the line of ``prefix + key`` in the YAML file ``path`` (or the file alone)."""
+    line = yaml_key_lines(path).get(prefix + key) if key else None
+    return ConfigError(f"{path}:{line}: {message}" if line else f"{path}: {message}", key)
+
+
+def config_file_tree(path: Path) -> dict[str, Any]:
+    """A ``--config`` YAML file as a config tree, checked key by key: errors name the file and line.
+
+    Keys may be nested (``train: {lr: 2e-5}``) or dotted (``train.lr: 2e-5``), or both.
+    """
+    valid = set(valid_keys())
+    tree: dict[str, Any] = {}
+
+    def add(node: dict[str, Any], prefix: str) -> None:
+        for key, value in node.items():
+            dotted = f"{prefix}{key}"
+            if dotted in valid:
+                set_dotted(tree, dotted, value)
+            elif isinstance(value, dict) and any(k.startswith(dotted + ".") for k in valid):
+                add(value, dotted + ".")
+            else:
+                raise in_file(path, dotted, f"unknown config key {dotted!r}; valid keys: {', '.join(valid_keys())}")
+
+    add(load_yaml(path), "")
+    try:
+        build_config(tree)
+    except ConfigError as err:
+        raise in_file(path, err.key, str(err)) from None
+    return tree

@@ -369,10 +369,11 @@ def encoder_provenance(run_dir: Path) -> Provenance:
 
 def _verified_encoder(run_dir: Path) -> tuple[Path, dict[str, Any]]:
     """The run's encoder folder and its result, after the weights' presence and sha256 are checked (read once)."""
+    result = _model_result(run_dir)  # a damaged result is named first: it says more than a missing encoder
     folder = Path(run_dir) / ENCODER_DIR
     if not (folder / WEIGHTS_FILE).is_file():
         raise FileNotFoundError(f"{run_dir}: no finished encoder ({ENCODER_DIR}/{WEIGHTS_FILE}) in this run")
-    return folder, _model_result(run_dir)
+    return folder, result
 
 
 def verify_head(run_dir: Path, task: str) -> None:

@@ -96,11 +96,11 @@ def evaluate_run(
     target = get_task(target_name)
     fmt = trainable_format(target)
     head_task = target.english_training_task(cfg.data.train_task)
+    parent = encoder_provenance(model_run)  # a damaged run is named before anything else is said of it
     if head_task not in saved_heads(model_run):
         raise DataError(model_run, None, f"a trained head for {head_task} (found: {', '.join(saved_heads(model_run)) or 'none'})")
     split = cfg.data.eval_split or target.eval_split
     langs = eval_languages(target, split, cfg, languages)
-    parent = encoder_provenance(model_run)
     splits: dict[str, Split] = {lang: load_split(target, lang, split, cfg.data.data_dir) for lang in langs}
     spec = {
         "target": target.name,

@@ -16,8 +16,8 @@ from rich.table import Table
 from scipy.stats import binomtest
 
 from xstilts.config import parse_overrides
-from xstilts.experiment.grid import GridSpec, Stage, execute
-from xstilts.presets import load_preset
+from xstilts.experiment.grid import Stage, execute, load_spec
+from xstilts.presets import preset_path
 from xstilts.progress import make_progress
 from xstilts.runs import SCORED_KINDS, RunResult, read_result
 from xstilts.tasks.registry import get_task
@@ -79,7 +79,7 @@ class DemoRun:
 
 
 def run_demo(out: Path, overrides: list[str], preset_name: str = "demo") -> DemoRun:
-    spec = GridSpec.model_validate(load_preset(preset_name))
+    spec = load_spec(preset_path(preset_name))
     user = parse_overrides(overrides)
     start = time.perf_counter()
     from xstilts.models.encoder import resolve_model_path

@@ -23,9 +23,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 from filelock import FileLock, Timeout
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from xstilts.config import RunConfig, dotted_to_tree, merge, phase_config
+from xstilts.config import (
+    ConfigError,
+    RunConfig,
+    build_config,
+    dotted_to_tree,
+    first_error,
+    in_file,
+    load_yaml,
+    merge,
+    phase_config,
+)
 from xstilts.experiment import transfer
 from xstilts.paths import atomic_write_json, safe_name
 from xstilts.runs import NO_INTERMEDIATE, RunKind, RunResult, finished_result, is_finished, read_result
@@ -70,6 +80,34 @@ class GridSpec(BaseModel):
     @classmethod
     def _names(cls, value: Any) -> Any:
         return [{"name": v} if isinstance(v, str) else v for v in value]
+
+
+def load_spec(path: Path) -> GridSpec:
+    """A grid spec from YAML, checked before any work starts: each error names the file and the key's line.
+
+    Beyond the schema, every task named must exist and every ``config``/``task_config`` key must be a
+    valid, in-range config value, so a typo fails now rather than hours into a grid.
+    """
+    try:
+        spec = GridSpec.model_validate(load_yaml(path))
+    except ValidationError as err:
+        loc, msg, got = first_error(err)
+        raise in_file(path, loc, f"{loc}: {msg} (got {got!r})") from None
+    named = [(f"targets.{i}", t) for i, t in enumerate(spec.targets)]
+    named += [(f"intermediates.{i}", t) for i, m in enumerate(spec.intermediates) for t in m.task_list]
+    named += [(f"task_config.{t}", t) for t in spec.task_config]
+    for key, task in named:
+        try:
+            get_task(task)
+        except KeyError as err:
+            raise in_file(path, key, str(err.args[0])) from None
+    layers = [("config.", spec.config)] + [(f"task_config.{t}.", c) for t, c in spec.task_config.items()]
+    for prefix, layer in layers:
+        try:
+            build_config(dotted_to_tree(layer))
+        except ConfigError as err:
+            raise in_file(path, err.key, str(err), prefix) from None
+    return spec
 
 
 @dataclass
