@@ -386,7 +386,7 @@ un(
 un(
     "iob2_wrong_columns",
     "Paris\n2\tsleeps\tO\tx\n\n",
-    f"{UN}:1: index<TAB>token<TAB>tag or token<TAB>tag, found 1 field(s)",
+    f"{UN}:1: index<TAB>token<TAB>tag, token<TAB>tag or token tag, found 1 field(s)",
 )
 un(
     "iob2_empty_token",

@@ -15,6 +15,7 @@ import re
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
+from xstilts.data.domains import GENRE_COMMENT, NEWDOC_COMMENT, treebank_meta
 from xstilts.data.files import numbered_lines
 from xstilts.data.schema import DataError, TaggingExample
 
@@ -43,6 +44,7 @@ def read_conllu(path: Path, labels: Collection[str] | None = None, column: str =
     out: list[TaggingExample] = []
     seen: dict[str, int] = {}
     sent = _Sentence()
+    genre: str | None = None  # a document's genre (GUM's ``# meta::genre``) holds until the next ``# newdoc``
 
     def flush() -> None:
         nonlocal sent
@@ -56,6 +58,7 @@ def read_conllu(path: Path, labels: Collection[str] | None = None, column: str =
             if sent.sent_id is not None:
                 seen[sent.sent_id] = sent.first_line
             meta = {"source": path.name, "line": sent.first_line} | ({"text": sent.text} if sent.text is not None else {})
+            meta |= treebank_meta(path, sent.sent_id, genre)
             out.append(TaggingExample(id=ex_id, tokens=sent.tokens, tags=sent.tags, meta=meta))
         sent = _Sentence()
 
@@ -65,6 +68,10 @@ def read_conllu(path: Path, labels: Collection[str] | None = None, column: str =
             flush()
             continue
         if line.startswith("#"):
+            if NEWDOC_COMMENT.match(line):
+                genre = None
+            elif g := GENRE_COMMENT.match(line):
+                genre = g.group(1)
             if not sent.tokens:
                 m = _SENT_ID.match(line)
                 if m:

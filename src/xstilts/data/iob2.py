@@ -20,9 +20,10 @@ per file, so the reading never hides in an F1.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
+from xstilts.data.domains import map_tag, treebank_meta
 from xstilts.data.files import numbered_lines
 from xstilts.data.schema import DataError, TaggingExample
 
@@ -32,6 +33,8 @@ NER_LABELS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
 _IOB2 = re.compile(r"O|[BI]-\S+")
 #: example ``meta`` key: how many I- tags of the sentence continue no entity (only where there are some)
 I_WITHOUT_B = "i_without_b"
+#: example ``meta`` key: how many of the sentence's tags the task's label map changed (only where some were)
+MAPPED_TAGS = "mapped_tags"
 _SENT_ID = re.compile(r"#\s*sent_id\s*=?\s*(\S.*?)\s*$")
 
 
@@ -68,6 +71,7 @@ class _Sentences:
         self.tags: list[str] = []
         self.sent_id: str | None = None
         self.first = 0
+        self.mapped = 0
 
     def add(self, token: str, tag: str, line: int) -> None:
         if not token:
@@ -85,14 +89,39 @@ class _Sentences:
             meta: dict[str, object] = {"source": self.path.name, "line": self.first}
             if self.iob2 and (loose := i_without_b(self.tags)):
                 meta[I_WITHOUT_B] = loose
+            if self.mapped:
+                meta[MAPPED_TAGS] = self.mapped
+            meta |= treebank_meta(self.path, self.sent_id, None)
             self.out.append(TaggingExample(ex_id, self.tokens, self.tags, meta))
-        self.tokens, self.tags, self.sent_id = [], [], None
+        self.tokens, self.tags, self.sent_id, self.mapped = [], [], None, 0
+
+
+def _mapped(
+    sents: _Sentences, tag: str, label_map: Mapping[str, str] | None, path: Path, line: int,
+    labels: Collection[str] | None, iob2: bool,
+) -> str:
+    """A tag through the task's label map (counted on the sentence when it changed), then checked."""
+    if not tag:
+        return tag  # the sentence reports an empty tag, naming its token
+    if label_map and (new := map_tag(tag, label_map)) != tag:
+        tag = new
+        sents.mapped += 1
+    check_tag(tag, path, line, labels, iob2)
+    return tag
 
 
 def read_iob2(
-    path: Path, labels: Collection[str] | None = None, lang: str | None = None, iob2: bool = True
+    path: Path,
+    labels: Collection[str] | None = None,
+    lang: str | None = None,
+    iob2: bool = True,
+    label_map: Mapping[str, str] | None = None,
 ) -> list[TaggingExample]:
-    """Universal NER or PAN-X files (see the module docstring); ``lang`` strips a ``lang:`` token prefix."""
+    """Universal NER, PAN-X or CoNLL-style ``token tag`` files (see the module docstring).
+
+    ``lang`` strips a ``lang:`` token prefix. ``label_map`` (a task's, e.g. ``OTH``/``DATE``/``-`` -> ``O``)
+    is applied before a tag is checked, and each sentence counts the tags it changed.
+    """
     path = Path(path)
     sents = _Sentences(path, iob2)
     prefix = f"{lang}:" if lang else None
@@ -106,28 +135,29 @@ def read_iob2(
             if m and not sents.tokens:
                 sents.sent_id = m.group(1)
             continue
-        fields = line.split("\t")
+        fields = line.split("\t") if "\t" in line else line.split()  # MasakhaNER: ``token tag``
         if len(fields) == 2:
             token, tag = fields
         elif len(fields) >= 3 and fields[0].isdigit():
             token, tag = fields[1], fields[2]
         else:
-            raise DataError(path, no, f"index<TAB>token<TAB>tag or token<TAB>tag, found {len(fields)} field(s)")
+            raise DataError(path, no, f"index<TAB>token<TAB>tag, token<TAB>tag or token tag, found {len(fields)} field(s)")
         if prefix and token.startswith(prefix):
             token = token[len(prefix) :]
-        tag = tag.strip()
-        check_tag(tag, path, no, labels, iob2)
-        sents.add(token, tag, no)
+        sents.add(token, _mapped(sents, tag.strip(), label_map, path, no, labels, iob2), no)
     sents.flush()
     return sents.out
 
 
-def read_tagged_text(path: Path, labels: Collection[str] | None = None, iob2: bool = False) -> list[TaggingExample]:
-    """``word|tag`` / ``word|POS|tag`` sentence lines, or ``word<TAB>[POS<TAB>]tag`` columns.
+def read_tagged_text(
+    path: Path, labels: Collection[str] | None = None, iob2: bool = False, label_map: Mapping[str, str] | None = None
+) -> list[TaggingExample]:
+    """``word|tag`` / ``word|POS|tag`` sentence lines, or ``word<TAB>[POS<TAB>]tag`` / ``word tag`` columns.
 
-    The layout is decided by the first content line: a tab means columns (word first, tag last, a blank
-    line between sentences); otherwise each line is a sentence of space-separated ``word|...|tag`` tokens.
-    Lines starting with ``#`` whose first token has no ``|`` are comments (C&C file headers).
+    The layout is decided by the first content line: a tab, or several space-separated fields without a
+    ``|`` (CoNLL-2003, MasakhaNER), mean columns (word first, tag last, a blank line between sentences);
+    otherwise each line is a sentence of space-separated ``word|...|tag`` tokens. Lines starting with
+    ``#`` whose first token has no ``|`` are comments (C&C file headers). ``label_map`` as in :func:`read_iob2`.
     """
     path = Path(path)
     sents = _Sentences(path, iob2)
@@ -140,20 +170,18 @@ def read_tagged_text(path: Path, labels: Collection[str] | None = None, iob2: bo
         if line.startswith("#") and "|" not in line.split(" ", 1)[0] and "\t" not in line:
             continue
         if columns is None:
-            columns = "\t" in line
+            columns = "\t" in line or ("|" not in line and len(line.split()) >= 2)
         if columns:
-            fields = line.split("\t")
+            fields = line.split("\t") if "\t" in line else line.split()
             if len(fields) < 2:
-                raise DataError(path, no, "word<TAB>tag columns, as the lines before")
-            check_tag(fields[-1], path, no, labels, iob2)
-            sents.add(fields[0], fields[-1], no)
+                raise DataError(path, no, "word<TAB>tag (or word tag) columns, as the lines before")
+            sents.add(fields[0], _mapped(sents, fields[-1], label_map, path, no, labels, iob2), no)
             continue
         for token in line.split():
             parts = token.rsplit("|", 2) if token.count("|") >= 2 else token.rsplit("|", 1)
             if len(parts) < 2 or not parts[0] or not parts[-1]:
                 raise DataError(path, no, f"space-separated word|tag tokens, found {token!r}")
-            check_tag(parts[-1], path, no, labels, iob2)
-            sents.add(parts[0], parts[-1], no)
+            sents.add(parts[0], _mapped(sents, parts[-1], label_map, path, no, labels, iob2), no)
         sents.flush()
     sents.flush()
     return sents.out

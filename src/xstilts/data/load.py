@@ -4,6 +4,9 @@ Sources, in order: the task's packaged data (mini benchmark); with ``data_dir``,
 ``ROOT/<task>/<lang>.<split>.<ext>`` and then the release file names; without it, the hub at the
 task's pinned revision. Every split carries a fingerprint of exactly the bytes it came from.
 
+A split may select by domain or treebank (``test@treebank=gum``, ``train@domain!=travel``; see
+``xstilts.data.domains``); every example has a domain, stated by its file or the task's.
+
 The loader is handed the task and asks it for everything else: its format reads plain-named files
 and gathers a split (``task.fmt``), and a mixture names its component tasks. So this module, at the
 bottom of the house, imports neither the task registry nor any format.
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from xstilts.data.domains import parse_selection, select, task_domain
 from xstilts.data.schema import DataError
 from xstilts.paths import safe_name
 
@@ -51,6 +55,8 @@ class Source(Protocol):
     def parts(self) -> Mapping[str, tuple[str, ...]]: ...
     @property
     def components(self) -> tuple[str, ...]: ...
+    @property
+    def domain(self) -> str | None: ...
 
     def component_tasks(self) -> Sequence[Source]: ...
 
@@ -147,25 +153,40 @@ def _combine(task: Source, lang: str, split: str, pieces: list[Split]) -> Split:
 SLICE = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<start>-?\d+%?)?:(?P<stop>-?\d+%?)?\]$")
 
 
-def _bound(text: str | None, n: int) -> int | None:
+#: example ``meta`` key: examples sharing it (an XQuAD article, an XNLI premise) never straddle a slice boundary
+GROUP = "group"
+
+
+def _bound(text: str | None, examples: Sequence[Any]) -> int | None:
+    """A slice bound, moved forward past the end of the group it would cut (no article on both sides)."""
     if text is None:
         return None
-    if text.endswith("%"):
-        return round(n * int(text[:-1]) / 100)
-    return int(text)
+    n = len(examples)
+    i = round(n * int(text[:-1]) / 100) if text.endswith("%") else int(text)
+    i = max(0, min(n, i + n if i < 0 else i))
+    group = [getattr(ex, "meta", {}).get(GROUP) for ex in examples]
+    while 0 < i < n and group[i] is not None and group[i] == group[i - 1]:
+        i += 1
+    return i
 
 
 def load_split(task: Source, lang: str, split: str, data_dir: Path | str | None = None) -> Split:
-    """Load one split; ``dev[:80%]`` slices it in file order (keeping XNLI's premise groups together).
+    """Load one split; ``dev[:80%]`` slices it in file order, never cutting a group (an article, a premise).
 
-    Mixtures and multi-part splits are concatenations of their pieces.
+    ``@key=a,b`` / ``@key!=a,b`` after the split keeps or drops examples by ``meta[key]`` (domain,
+    treebank, genre). Mixtures and multi-part splits are concatenations of their pieces.
     """
     safe_name(lang, "language")  # a language code from a config or a file becomes a file name
+    base, filters = parse_selection(split)
+    if filters:
+        whole = load_split(task, lang, base, data_dir)
+        kept = select(whole.examples, filters, f"{whole.source} ({lang}/{split})", task_domain(task))
+        fp = hashlib.sha256(f"{whole.fingerprint}{split}".encode()).hexdigest()[:16]
+        return Split(task.name, lang, split, kept, f"{whole.source}@{split.split('@', 1)[1]}", fp)
     match = SLICE.match(split)
     if match:
         whole = load_split(task, lang, match["name"], data_dir)
-        n = len(whole.examples)
-        part = whole.examples[_bound(match["start"], n) : _bound(match["stop"], n)]
+        part = whole.examples[_bound(match["start"], whole.examples) : _bound(match["stop"], whole.examples)]
         fp = hashlib.sha256(f"{whole.fingerprint}{split}".encode()).hexdigest()[:16]
         return Split(task.name, lang, split, part, f"{whole.source}[{split}]", fp)
     safe_name(split, "split")

@@ -166,7 +166,8 @@ def parse_squad(
                         raise ValueError(NO_ANSWERS)
                 except ValueError as err:
                     raise DataError(path, _line_of(text, qid, 0), f"question {qid}: {err}") from None
-                meta: dict[str, Any] = {"title": title} if title is not None else {}
+                # the article is a group: a slice of the file never puts one article on both sides
+                meta: dict[str, Any] = {"group": f"article-{a_no}"} | ({"title": title} if title is not None else {})
                 out.append(qa_example(qid, context, qa["question"], pairs, meta, stats))
     return out
 

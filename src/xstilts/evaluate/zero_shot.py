@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from xstilts.config import RunConfig
+from xstilts.data.domains import DOMAIN, describe_label_map, example_domain, task_domain
+from xstilts.data.iob2 import MAPPED_TAGS
 from xstilts.data.load import Split, available_languages, load_split
 from xstilts.data.schema import DataError, Example
 from xstilts.formats.base import Format, trainable_format
@@ -48,18 +50,34 @@ def eval_languages(task: Task, split: str, cfg: RunConfig, languages: Sequence[s
     return found
 
 
+#: ``meta`` fields every evaluation is sliced by where examples carry them; every example has a domain
+SLICE_FIELDS = ("treebank", "topic")
+
+
 def slice_metrics(fmt: Format, task: Task, examples: Sequence[Example], preds: dict[str, Any], lang: str) -> dict[str, dict[str, dict[str, float]]]:
-    """Metrics per value of each slice field present in the examples' metadata."""
+    """Metrics per domain, and per value of each other slice field present in the examples' metadata."""
     out: dict[str, dict[str, dict[str, float]]] = {}
-    fields = set(task.slice_fields) | {k for ex in examples[:1] for k in ("genre", "topic", "domain") if k in ex.meta}
+    fields = set(task.slice_fields) | {k for ex in examples for k in SLICE_FIELDS if k in ex.meta} | {DOMAIN}
+    default = task_domain(task)
     for fld in sorted(fields):
         groups: dict[str, list[Example]] = defaultdict(list)
         for ex in examples:
-            if fld in ex.meta:
+            if fld == DOMAIN:
+                groups[example_domain(ex, default)].append(ex)
+            elif fld in ex.meta:
                 groups[str(ex.meta[fld])].append(ex)
         if groups:
             out[fld] = {value: fmt.score(group, preds, lang) for value, group in sorted(groups.items())}
     return out
+
+
+def label_map_notes(task: Task, splits: dict[str, Split]) -> list[str]:
+    """The task's label map and how many gold tags it changed per language: part of what was scored."""
+    if not task.label_map:
+        return []
+    changed = {lang: sum(getattr(ex, "meta", {}).get(MAPPED_TAGS, 0) for ex in s.examples) for lang, s in splits.items()}
+    counts = ", ".join(f"{lang} {n}" for lang, n in changed.items() if n) or "none"
+    return [f"label map {describe_label_map(task.label_map)}; gold tags changed: {counts}"]
 
 
 COUNT_KEYS = ("n", "truncated_words", "empty_words", "threshold")
@@ -171,5 +189,5 @@ def evaluate_run(
             slices=slices,
             predictions=predictions,
             timings={"seconds": seconds, "examples_per_s": n_examples / seconds if seconds else None, "peak_memory_mb": peak_memory_mb(device)},
-            notes=[f"split {split}; head {head_task}; precision {precision.name}"],
+            notes=[f"split {split}; head {head_task}; precision {precision.name}", *label_map_notes(target, splits)],
         )

@@ -189,7 +189,10 @@ def plan(spec: GridSpec, out: Path, overrides: dict[str, Any] | None = None) -> 
                     stages.setdefault(key, Stage("retrieval", key, seed, inter.name, [], target, deps))
                     continue
                 train_task = transfer.target_training_task(target, cfg)
-                t_key = _key("target", train_task, cfg.train.model_dump(mode="json"), cfg.data.model_dump(mode="json"),
+                # the split a target is scored on is no part of its training: targets that differ only
+                # there (XQuAD's held-out half, M2QA's domains) share one trained model
+                trained_on = cfg.data.model_dump(mode="json", exclude={"eval_split"})
+                t_key = _key("target", train_task, cfg.train.model_dump(mode="json"), trained_on,
                              cfg.model.model_dump(mode="json"), seed, inter_key)
                 stages.setdefault(t_key, Stage("train", t_key, seed, inter.name, [train_task], None, deps, config_task=target, phase="target"))
                 e_key = _key("evaluate", target, langs, cfg.model_dump(mode="json"), t_key, inter.name)

@@ -91,11 +91,11 @@ def read_conllu_file(task: TaskSpec, path: Path) -> list[Example]:
 
 
 def read_iob2_file(task: TaskSpec, path: Path) -> list[Example]:
-    return list(read_iob2(path, task.labels, lang=_lang_of(path)))
+    return list(read_iob2(path, task.labels, lang=_lang_of(path), label_map=task.label_map))
 
 
 def read_text_file(task: TaskSpec, path: Path) -> list[Example]:
-    return list(read_tagged_text(path, task.labels, iob2=is_ner(task)))
+    return list(read_tagged_text(path, task.labels, iob2=is_ner(task), label_map=task.label_map))
 
 
 def hub_tag_row(field: str, names: tuple[str, ...] | None = None):

@@ -118,6 +118,11 @@ class Task:
     metric_variant: str | None = None
     #: a mixture task reads these tasks' splits and concatenates them (ANLI+ = SNLI + MNLI + ANLI)
     components: tuple[str, ...] = ()
+    #: the domain of an example whose file names none (no genre, no treebank): XQuAD's ``wikipedia``
+    domain: str | None = None
+    #: tags (``-``) or entity types (``OTH``) read as another tag or type, e.g. to ``O`` for PER/LOC/ORG;
+    #: recorded in every evaluation result that used it
+    label_map: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def folder(self) -> str:

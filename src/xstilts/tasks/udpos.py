@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from xstilts.data.conllu import UPOS_TAGS, read_conllu_files
+from xstilts.data.domains import file_codes
 from xstilts.data.schema import Example
 from xstilts.formats.tagging import hub_tag_row
 from xstilts.tasks.base import HubSource, Task
@@ -23,8 +24,11 @@ LANGUAGES = tuple(sorted(LANGUAGE_NAMES))
 
 
 def treebank_files(folder: Path, lang: str, split: str, ext: str) -> list[Path]:
-    """``<lang>_<treebank>-ud-<split>.<ext>`` anywhere under ``folder`` (flat, or the UD release tree)."""
-    found = {p for p in folder.rglob(f"{lang}_*-ud-{split}.{ext}") if p.is_file()}
+    """``<lang>_<treebank>-ud-<split>.<ext>`` anywhere under ``folder`` (flat, or the UD release tree).
+
+    The language may be written in ISO 639-3 (``nob_norne`` for nb), as some treebanks name it.
+    """
+    found = {p for code in file_codes(lang) for p in folder.rglob(f"{code}_*-ud-{split}.{ext}") if p.is_file()}
     return sorted(found, key=lambda p: (p.name, str(p)))
 
 

@@ -11,9 +11,11 @@ from xstilts.tasks.registry import register
 from xstilts.tasks.udpos import treebank_files
 
 #: the languages of the Universal NER v1 treebanks (ceb_gja, da_ddt, de_pud, en_ewt, en_pud, hr_set,
-#: pt_bosque, pt_pud, ru_pud, sk_snk, sr_set, sv_pud, sv_talbanken, tl_trg, tl_ugnayan, zh_gsd,
-#: zh_gsdsimp, zh_pud)
-LANGUAGES = ("ceb", "da", "de", "en", "hr", "pt", "ru", "sk", "sr", "sv", "tl", "zh")
+#: nob_norne, nno_norne, pt_bosque, pt_pud, ru_pud, sk_snk, sr_set, sv_pud, sv_talbanken, tl_trg,
+#: tl_ugnayan, zh_gsd, zh_gsdsimp, zh_pud)
+LANGUAGES = ("ceb", "da", "de", "en", "hr", "nb", "nn", "pt", "ru", "sk", "sr", "sv", "tl", "zh")
+#: UNER's other types (``OTH``, hr_set) and NorNE's unconverted ``-`` are not PER/LOC/ORG: read as ``O``
+LABEL_MAP = {"OTH": "O", "-": "O"}
 
 
 def read_release(folder: Path, lang: str, split: str) -> tuple[list[Example], list[Path]] | None:
@@ -21,7 +23,7 @@ def read_release(folder: Path, lang: str, split: str) -> tuple[list[Example], li
     paths = treebank_files(folder, lang, split, "iob2")
     if not paths:
         return None
-    return [ex for p in paths for ex in read_iob2(p, NER_LABELS)], paths
+    return [ex for p in paths for ex in read_iob2(p, NER_LABELS, label_map=LABEL_MAP)], paths
 
 
 TASK = Task(
@@ -39,5 +41,6 @@ TASK = Task(
     labels=NER_LABELS,
     release=read_release,
     train_task="panx",
+    label_map=LABEL_MAP,
 )
 register(TASK)

@@ -41,6 +41,7 @@ TASK = Task(
     ),
     release=read_release,
     train_task="squad",
+    domain="wikipedia",
     average_languages=XTREME_LANGUAGES,
     xtreme_group="question answering",
     xtreme_order=5,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from xstilts.config import RunConfig
+from xstilts.data.domains import domain_counts, task_domain
 from xstilts.data.load import Split, load_split
 from xstilts.data.schema import DataError, Example
 from xstilts.formats.base import Format, trainable_format
@@ -88,6 +89,7 @@ def train_run(task_names: Sequence[str], cfg: RunConfig, out: Path, init: Path |
     rng = random.Random(cfg.seed)
 
     phase_tasks: list[PhaseTask] = []
+    domains: dict[str, dict[str, int]] = {}
     for d in data:
         fmt = trainable_format(d.task)
         train_ex = labeled(fmt, d.train.examples)
@@ -96,6 +98,7 @@ def train_run(task_names: Sequence[str], cfg: RunConfig, out: Path, init: Path |
         if not train_ex:
             raise DataError(d.train.source, None, f"labelled {d.task.name} training examples, found none (every example is unlabelled)")
         fmt.check_training(train_ex, d.train.source)
+        domains[d.task.name] = domain_counts(train_ex, task_domain(d.task))
         labels = fmt.label_list(d.task, train_ex)
         model.add_head(d.task.name, d.task.format, labels, dropout)
         dev_ex = labeled(fmt, d.dev.examples)
@@ -139,6 +142,8 @@ def train_run(task_names: Sequence[str], cfg: RunConfig, out: Path, init: Path |
                 "precision": summary.precision,
                 "history": summary.history,
                 "train_examples": {t.name: len(t.train) for t in phase_tasks},
+                # the domains the phase saw: an evaluation's in-domain test examples are the ones in these
+                "domains": domains,
                 "heads": {t.name: {"format": t.fmt.name, "labels": t.labels} for t in phase_tasks},
             },
             notes=[f"stopped: {summary.stopped}; kept the weights of step {summary.best_step}"] if summary.stopped else [],
