@@ -51,6 +51,48 @@ def delta_heatmap(matrix: pd.DataFrame) -> bytes | None:
     return _png(fig)
 
 
+def gap_bars(gaps: pd.DataFrame, protocol: str) -> bytes | None:
+    """Grouped bars: per language, each intermediate task's domain gap (in - out of domain, mean over seeds)."""
+    data = gaps[gaps["protocol"] == protocol].dropna(subset=["gap"])
+    if data.empty:
+        return None
+    wide = data.pivot(index="language", columns="intermediate", values="gap")
+    n_langs, n_inter = wide.shape
+    fig, ax = plt.subplots(figsize=(min(16.0, max(4.0, 0.25 * n_langs * (1 + n_inter) + 1.5)), 3.4))
+    width = 0.8 / n_inter
+    for k, inter in enumerate(wide.columns):
+        xs = [i + (k - (n_inter - 1) / 2) * width for i in range(n_langs)]
+        ax.bar(xs, wide[inter].fillna(0.0).to_numpy(), width, label=inter)
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.set_xticks(range(n_langs), wide.index, fontsize=8)
+    ax.set_ylabel("in - out of domain (points)")
+    ax.set_title(f"Domain gap by intermediate task\n{protocol}", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="intermediate", title_fontsize=7)
+    return _png(fig)
+
+
+def domain_heatmap(domains: pd.DataFrame, protocol: str, intermediate: str) -> bytes | None:
+    """Language x domain heatmap of one intermediate task's scores (mean over seeds); seen domains marked *."""
+    data = domains[(domains["protocol"] == protocol) & (domains["intermediate"] == intermediate)].dropna(subset=["score"])
+    if data.empty:
+        return None
+    seen = set(data.loc[data["in_domain"].astype(bool), "domain"])
+    wide = data.pivot(index="language", columns="domain", values="score")
+    wide = wide[sorted(wide.columns, key=lambda d: (d not in seen, d))]
+    fig, ax = plt.subplots(figsize=(1.5 + 0.7 * wide.shape[1], 1.0 + 0.45 * wide.shape[0]))
+    image = ax.imshow(wide.to_numpy(dtype=float), cmap="viridis", aspect="auto")
+    ax.set_xticks(range(wide.shape[1]), [f"{d}*" if d in seen else d for d in wide.columns], rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(wide.shape[0]), wide.index, fontsize=8)
+    for i in range(wide.shape[0]):
+        for j in range(wide.shape[1]):
+            value = wide.iat[i, j]
+            if not math.isnan(value):
+                ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=7, color="white")
+    fig.colorbar(image, ax=ax, label="score")
+    ax.set_title(f"{intermediate}: score by language and domain (* seen in training)\n{protocol}", fontsize=9)
+    return _png(fig)
+
+
 def language_bars(lang_deltas: pd.DataFrame, target: str) -> bytes | None:
     """Grouped bars: per language, the mean delta vs ``none`` of each intermediate task."""
     data = lang_deltas[(lang_deltas["target"] == target)].dropna(subset=["delta_mean"])

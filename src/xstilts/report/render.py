@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from xstilts.paths import atomic_write_bytes, atomic_write_text, safe_child, safe_name
+from xstilts.paths import atomic_write_bytes, atomic_write_text, safe_child, safe_name, strict_json_dumps
 from xstilts.report import plots
+from xstilts.report.robustness import shift_cells, shift_notes, to_json
 from xstilts.report.tables import (
     Report,
     best_cells,
@@ -25,6 +26,7 @@ from xstilts.report.tables import (
     xtreme_cells,
     xtreme_notes,
 )
+from xstilts.runs import NO_INTERMEDIATE
 
 REPORT_DIR = "report"
 
@@ -100,6 +102,8 @@ def sections(report: Report) -> list[tuple[str, pd.DataFrame | None, list[str]]]
         ("Change vs none: mean ± std of per-seed deltas (pairs)", delta_cells(report.matrix),
          ["Paired by seed; a baseline with one seed is the fixed reference for every seed."]),
         ("Best intermediate task per target", best_cells(report.best), best_summary(report.best)),
+        *([("Robustness under domain shift", shift_cells(report.shift), shift_notes(report.shift))]
+          if not report.shift.gaps.empty else []),
         ("Notes", None, s.notes),
     ]  # fmt: skip
 
@@ -162,6 +166,25 @@ def write_report(report: Report) -> dict[str, Path]:
     put("matrix.tex", latex_table(score_cells(report.matrix), "Task score, mean ± std over seeds (seeds)."))
     put("delta.tex", latex_table(delta_cells(report.matrix), "Change vs no intermediate task, mean ± std of paired per-seed deltas."))
     put("xtreme.tex", latex_table(xtreme_cells(report.xtreme), "XTREME score by intermediate task."))
+    rob = report.shift
+    if not rob.empty:
+        for protocol in sorted(rob.domains["protocol"].unique()):
+            part = file_part(protocol)
+            png = plots.gap_bars(rob.gaps, protocol)
+            if png is not None:
+                put(f"gaps_{part}.png", png)
+                images[f"domain gap: {protocol}"] = f"gaps_{part}.png"
+            png = plots.domain_heatmap(rob.domains, protocol, NO_INTERMEDIATE)
+            if png is not None:
+                put(f"domains_{part}.png", png)
+                images[f"language x domain ({NO_INTERMEDIATE}): {protocol}"] = f"domains_{part}.png"
+        put("robustness_gaps.csv", rob.gaps.to_csv(index=False))
+        put("robustness_changes.csv", rob.changes.to_csv(index=False))
+        put("robustness_domains.csv", rob.domains.to_csv(index=False))
+        put("robustness.json", strict_json_dumps(to_json(rob)) + "\n")
+        if not rob.gaps.empty:
+            put("robustness.tex", latex_table(shift_cells(rob), "Robustness under domain shift: in- and out-of-domain "
+                                              "scores, gap, and its change vs no intermediate task (95% paired bootstrap CI)."))
     put("summary.md", to_markdown(report, images))
     put("summary.html", to_html(report, images))
     return written
