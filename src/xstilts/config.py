@@ -91,6 +91,10 @@ class TrainConfig(_Strict):
     sampling_temperature: PositiveFloat = 2.0
 
 
+#: the seeded test-set perturbations (``xstilts.data.perturb``), for robustness curves over a noise rate
+PerturbKind = Literal["swap", "drop", "insert", "diacritics", "case", "punct"]
+
+
 class EvalConfig(_Strict):
     batch_size: Positive = 64
     #: the first N examples per language (None or 0: all of them)
@@ -98,6 +102,10 @@ class EvalConfig(_Strict):
     #: None or 0: the same as ``train.max_length``
     max_length: Count | None = None
     write_predictions: bool = True
+    #: also score every language under each of these perturbations at each rate (slices ``perturb:<kind>``)
+    perturb: list[PerturbKind] = []
+    perturb_rates: list[Fraction] = [0.05, 0.1, 0.2, 0.4]
+    perturb_seed: int = 0
 
 
 class RetrievalConfig(_Strict):

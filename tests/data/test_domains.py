@@ -209,3 +209,15 @@ def test_the_domain_root_reads_with_every_domain_named() -> None:
     assert len(seen[("xnli", "ur")]) == 10
     gum = load_split(get_task("udpos"), "en", "test@treebank=gum", root).examples
     assert len(gum) == 1464 and len({example_domain(ex, "udpos") for ex in gum}) == 15
+
+
+def test_per_domain_keeps_the_first_n_of_every_domain(tmp_path: Path) -> None:
+    write(tmp_path / "udpos" / "en_ewt-ud-test.conllu", "".join(sentence(f"email-{i}-0001", "E") for i in range(3)) + sentence("reviews-y-0002", "F"))
+    write(tmp_path / "udpos" / "en_pud-ud-test.conllu", sentence("n01001011", "G") + sentence("n01001012", "H"))
+    task = get_task("udpos")
+    ids = [ex.id for ex in load_split(task, "en", "test@per_domain=2", tmp_path).examples]
+    assert ids == ["email-0-0001", "email-1-0001", "reviews-y-0002", "n01001011", "n01001012"]
+    ids = [ex.id for ex in load_split(task, "en", "test@treebank=ewt@per_domain=1", tmp_path).examples]
+    assert ids == ["email-0-0001", "reviews-y-0002"]
+    with pytest.raises(DataError, match="@per_domain=100"):
+        load_split(task, "en", "test@per_domain=many", tmp_path)

@@ -24,7 +24,8 @@ def write_xnli(root: Path, lang: str) -> None:
     path.write_text("sentence1\tsentence2\tgold_label\tgenre\n" + "\n".join(rows) + "\n", encoding="utf-8")
 
 
-def write_runs(runs: Path, root: Path, inter: str, seed: int, correct: dict[str, int], langs: tuple[str, ...] = ("en", "de")) -> None:
+def write_runs(runs: Path, root: Path, inter: str, seed: int, correct: dict[str, int], langs: tuple[str, ...] = ("en", "de"),
+               by_lang: dict[str, dict[str, int]] | None = None) -> None:  # fmt: skip
     task = get_task("xnli")
     parent = f"train-xnli-{inter}-{seed}"
     RunResult(run_id=parent, kind="train", task="xnli", intermediate=inter, model="tiny", seed=seed, config={},
@@ -36,7 +37,8 @@ def write_runs(runs: Path, root: Path, inter: str, seed: int, correct: dict[str,
         preds, seen = {}, {"fiction": 0, "oup": 0}
         for ex in examples:  # the first ``correct[genre]`` examples of each genre are answered right
             g = ex.meta["genre"]
-            preds[ex.id] = ex.label if seen[g] < correct[g] else LABELS[(LABELS.index(ex.label) + 1) % 3]
+            right = (by_lang or {}).get(lang, correct)[g]
+            preds[ex.id] = ex.label if seen[g] < right else LABELS[(LABELS.index(ex.label) + 1) % 3]
             seen[g] += 1
         rel = f"predictions/{lang}.txt"
         task.fmt.write_predictions(runs / rid / rel, examples, preds)
@@ -129,3 +131,50 @@ def test_the_report_has_the_section_its_figures_and_files(grid: Path) -> None:
     assert "## Robustness under domain shift" in summary and "| mnli | mean | 80.00 | 70.00 | 10.00 |" in summary
     data = json.loads(written["robustness.json"].read_text(encoding="utf-8"))
     assert {r["language"] for r in data["changes"]} == {"en", "de", MEAN}
+
+
+def test_narrows_gap_claims_read_the_change_in_gap(grid: Path) -> None:
+    from xstilts.claims import Claim, ClaimSet
+    from xstilts.report.claims import check_claims
+
+    claims = ClaimSet(name="t", bootstrap_samples=300, claims=[
+        Claim(id="mean", text="t", type="narrows_gap", intermediate="mnli", target="xnli"),
+        Claim(id="en", text="t", type="narrows_gap", intermediate="mnli", target="xnli", language="en"),
+        Claim(id="absent", text="t", type="narrows_gap", intermediate="mnli", target="udpos"),
+        Claim(id="few", text="t", type="gap_grows_with_distance", target="xnli"),
+    ])  # fmt: skip
+    mean, en, absent, few = check_claims(claims, grid)
+    assert mean.verdict == "supported" and mean.effect == pytest.approx(20.0) and mean.ci[0] > 0
+    assert mean.n_seeds == 3 and mean.seed_effects == [pytest.approx(20.0)] * 3
+    assert en.verdict == "inconclusive" and en.ci[0] <= 0  # 2 of 10 answers differ: resamples can miss both
+    assert absent.verdict == "inconclusive" and "no run of udpos" in absent.reason
+    assert few.verdict == "inconclusive" and "2 language(s)" in few.reason
+
+
+def test_gap_grows_with_distance_over_languages(tmp_path: Path) -> None:
+    from xstilts.claims import Claim, ClaimSet
+    from xstilts.report.claims import check_claims
+    from xstilts.report.distance import genetic_distance
+
+    root, runs = tmp_path / "data", tmp_path / "runs"
+    langs = ("en", "de", "hi", "fr", "sw")
+    assert [genetic_distance(lang) for lang in langs] == sorted(genetic_distance(lang) for lang in langs)
+    for lang in langs:
+        write_xnli(root, lang)
+    oup = {"en": 9, "de": 8, "hi": 6, "fr": 4, "sw": 2}  # the farther from English, the larger the gap
+    write_runs(runs, root, "none", 1, CORRECT["none"], langs, {lang: {"fiction": 10, "oup": n} for lang, n in oup.items()})
+    claims = ClaimSet(name="t", claims=[Claim(id="d", text="t", type="gap_grows_with_distance", target="xnli")])
+    (result,) = check_claims(claims, runs, samples=10)
+    assert result.effect == pytest.approx(1.0) and result.p_value == pytest.approx(1 / 60)  # exact: 2 of 5! orderings
+    assert result.verdict == "supported" and [e["language"] for e in result.evidence] == sorted(langs)
+
+
+def test_genetic_distance_from_uriel() -> None:
+    from xstilts.report.distance import distances_from, genetic_distance, uriel_code
+
+    assert genetic_distance("en") == 0.0 and genetic_distance("de") < genetic_distance("hi") < genetic_distance("sw")
+    assert uriel_code("zh") == "cmn" and uriel_code("sw") == "swh" and uriel_code("yo") == "yor"
+    assert genetic_distance("pcm") < 0.2  # an English-lexified creole
+    assert genetic_distance("xx") is None and distances_from(["en", "xx"]) == {"en": 0.0}
+    with pytest.raises(ValueError, match="genetic"):
+        distances_from(["en"], "syntactic")

@@ -11,7 +11,7 @@ from xstilts.tasks.base import Task
 
 SHA = re.compile(r"[0-9a-f]{40}")
 #: languages with no ISO 639-1 code, written in ISO 639-3 (Universal NER's Cebuano)
-NO_ISO_639_1 = frozenset({"ceb", "luo", "pcm"})
+NO_ISO_639_1 = frozenset({"bbj", "ceb", "fon", "luo", "mos", "pcm"})
 #: the metrics each format's scorer produces that may be a task's primary metric
 FORMAT_METRICS: dict[str, frozenset[str]] = {
     "classification": frozenset({"accuracy"}),

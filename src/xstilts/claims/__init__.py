@@ -15,11 +15,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from xstilts.config import ConfigError, bundled_yaml, first_error, load_yaml
+from xstilts.config import bundled_yaml, first_error, in_file, load_yaml
 from xstilts.runs import NO_INTERMEDIATE
 
 CLAIMS_DIR = Path(__file__).parent
-ClaimType = Literal["improves", "improves_mean", "best_per_target_gain", "top_k"]
+ClaimType = Literal["improves", "improves_mean", "best_per_target_gain", "top_k", "narrows_gap", "gap_grows_with_distance"]
 
 
 class Claim(BaseModel):
@@ -29,6 +29,10 @@ class Claim(BaseModel):
     (all but multi-task mixtures) or ``multitask`` (the run named so, else the one mixture ``a+b+...``). ``target``: a task name, a list,
     ``all``, ``xtreme`` (the nine) or an XTREME group (``classification``, ``structured``, ``qa``,
     ``retrieval``). ``at_least``: the effect size in points the paper states, if any.
+
+    Domain shift: ``narrows_gap`` says the intermediate task shrinks the target's in- minus out-of-domain
+    gap (``language``: one language, default the mean over languages with a gap); ``gap_grows_with_distance``
+    says the gap (with ``intermediate``, default none) grows with the language's ``distance`` from English.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -43,11 +47,13 @@ class Claim(BaseModel):
     at_least: float | None = None
     k: int | None = None
     expected: list[str] | None = None
+    language: str = "mean"
+    distance: Literal["genetic"] = "genetic"
     source: str = ""
 
     @model_validator(mode="after")
     def _check(self) -> Claim:
-        if self.type in ("improves", "improves_mean") and not self.intermediate:
+        if self.type in ("improves", "improves_mean", "narrows_gap") and not self.intermediate:
             raise ValueError(f"claim {self.id}: type {self.type} needs 'intermediate'")
         if self.type == "top_k" and (not self.k or not self.expected or len(self.expected) != self.k):
             raise ValueError(f"claim {self.id}: top_k needs k and a list 'expected' of k intermediate tasks")
@@ -80,4 +86,4 @@ def load_claims(name_or_path: str | Path) -> ClaimSet:
         return ClaimSet.model_validate(raw)
     except ValidationError as err:
         where, msg, _ = first_error(err)
-        raise ConfigError(f"{path}:1: {where}: {msg}") from None
+        raise in_file(path, where, f"{where}: {msg}") from None

@@ -23,7 +23,7 @@ GENRE = "genre"
 
 #: ISO 639-3 (and 639-2/B) codes seen in file names -> ISO 639-1; codes with no 639-1 form (pcm, luo, ceb) stay
 ISO_639_1 = {
-    "afr": "af", "amh": "am", "ara": "ar", "aze": "az", "bel": "be", "ben": "bn", "bul": "bg", "cat": "ca",
+    "afr": "af", "amh": "am", "bam": "bm", "ewe": "ee", "nya": "ny", "sna": "sn", "tsn": "tn", "twi": "tw", "ara": "ar", "aze": "az", "bel": "be", "ben": "bn", "bul": "bg", "cat": "ca",
     "ces": "cs", "cze": "cs", "cym": "cy", "dan": "da", "deu": "de", "ger": "de", "ell": "el", "gre": "el",
     "eng": "en", "est": "et", "eus": "eu", "baq": "eu", "fas": "fa", "per": "fa", "fin": "fi", "fra": "fr",
     "fre": "fr", "gle": "ga", "glg": "gl", "guj": "gu", "hau": "ha", "heb": "he", "hin": "hi", "hrv": "hr",
@@ -146,22 +146,39 @@ class Filter:
         return (self.value(ex, default) in self.values) == self.keep
 
 
+#: ``@per_domain=N`` keeps the first N examples of every domain (in file order): a small test set that
+#: still holds every domain, where ``eval.max_examples`` would keep only the first file's
+PER_DOMAIN = "per_domain"
+
+
 def parse_selection(split: str) -> tuple[str, list[Filter]]:
     """``test@treebank=gum,ewt@domain!=news`` -> (``test``, filters); a split without ``@`` has none."""
     base, *parts = split.split("@")
     filters = []
     for part in parts:
         m = FILTER.match(part.strip())
-        if not m:
-            raise DataError(split, None, f"a selection such as @domain=news or @treebank!=pud,gum after the split, found @{part}")
+        if not m or (m["key"] == PER_DOMAIN and (m["op"] != "=" or not m["values"].strip().isdigit())):
+            raise DataError(split, None, "a selection such as @domain=news, @treebank!=pud,gum or @per_domain=100 "
+                            f"after the split, found @{part}")  # fmt: skip
         values = frozenset(v.strip() for v in m["values"].split(",") if v.strip())
         filters.append(Filter(m["key"], m["op"] == "=", values))
     return base, filters
 
 
 def select(examples: Sequence[Any], filters: Sequence[Filter], where: str, default: str) -> list[Any]:
-    """The examples every filter admits; selecting nothing is an error that lists the values there were."""
+    """The examples every filter admits, then at most ``per_domain`` of each domain; never none at all."""
+    caps = [int(next(iter(f.values))) for f in filters if f.key == PER_DOMAIN]
+    filters = [f for f in filters if f.key != PER_DOMAIN]
     kept = [ex for ex in examples if all(f.admits(ex, default) for f in filters)]
+    if caps and kept:
+        seen: dict[str, int] = {}
+        capped = []
+        for ex in kept:
+            domain = example_domain(ex, default)
+            seen[domain] = seen.get(domain, 0) + 1
+            if seen[domain] <= min(caps):
+                capped.append(ex)
+        kept = capped
     if examples and not kept:
         f = next((f for f in filters if not any(f.admits(ex, default) for ex in examples)), filters[0])
         found = sorted({f.value(ex, default) for ex in examples})

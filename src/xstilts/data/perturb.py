@@ -37,10 +37,11 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from itertools import count
-from typing import Any, Literal, TypeVar, get_args
+from typing import Any, TypeVar, get_args
 
 import regex
 
+from xstilts.config import PerturbKind
 from xstilts.data.schema import ClassificationExample, MultipleChoiceExample, QAExample, TaggingExample
 
 __all__ = [
@@ -53,8 +54,10 @@ __all__ = [
     "perturb_text",
 ]
 
-Kind = Literal["swap", "drop", "insert", "diacritics", "case", "punct"]
+Kind = PerturbKind
 KINDS: tuple[Kind, ...] = get_args(Kind)
+#: an evaluation's scores under perturbation are its slices ``perturb:<kind>`` -> {rate: {language: metrics}}
+PERTURB_SLICE = "perturb:"
 
 DIACRITIC_SCRIPTS = ("Latin", "Greek", "Cyrillic")
 """Scripts whose letters lose their combining marks under ``diacritics`` (see the module docstring)."""

@@ -10,6 +10,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from xstilts.config import RunConfig
 from xstilts.data.domains import DOMAIN, describe_label_map, example_domain, task_domain
 from xstilts.data.iob2 import MAPPED_TAGS
 from xstilts.data.load import Split, available_languages, load_split
+from xstilts.data.perturb import PERTURB_SLICE, Perturbation, perturb_examples
 from xstilts.data.schema import DataError, Example
 from xstilts.formats.base import Format, trainable_format
 from xstilts.formats.features import features_for
@@ -167,6 +169,16 @@ def evaluate_run(
             for fld, by_value in slice_metrics(fmt, target, gold, preds, lang).items():
                 for value, m in by_value.items():
                     slices.setdefault(fld, {}).setdefault(value, {})[lang] = m
+            for kind in cfg.eval.perturb:  # the same language under seeded noise: a robustness curve
+                for rate in cfg.eval.perturb_rates:
+                    spec = Perturbation(kind, rate, cfg.eval.perturb_seed)
+                    noisy = perturb_examples(examples, spec)
+                    noisy_split = replace(splits[lang], split=f"{split}~{kind}{rate:g}s{spec.seed}", fingerprint=f"{splits[lang].fingerprint}~{kind}{rate:g}s{spec.seed}")
+                    noisy_feats = features_for(fmt, noisy_split, noisy, tokenizer, labels, max_length, cfg.train.doc_stride)
+                    noisy_preds = predict(model, head_task, fmt, noisy, noisy_feats, labels, cfg.eval.batch_size, precision, pad_id, bar)
+                    noisy_gold = [ex for ex in noisy if fmt.has_gold(ex)]
+                    scored = fmt.score(noisy_gold, noisy_preds, lang) if noisy_gold else {}
+                    slices.setdefault(f"{PERTURB_SLICE}{kind}", {}).setdefault(f"{rate:g}", {})[lang] = scored
             n_examples += len(examples)
             if cfg.eval.write_predictions:
                 rel = f"{PREDICTIONS_DIR}/{lang}{fmt.prediction_suffix}"

@@ -145,11 +145,11 @@ def _key(*parts: Any) -> str:
 
 def user_tree(spec: GridSpec, overrides: dict[str, Any], task: str | None = None, seed: int | None = None) -> dict[str, Any]:
     tree = dotted_to_tree(dict(spec.config))
+    if spec.data_dir:  # before task_config, so one task may read another root (intermediates' data)
+        tree = merge(tree, {"data": {"data_dir": spec.data_dir}})
     if task and task in spec.task_config:
         tree = merge(tree, dotted_to_tree(dict(spec.task_config[task])))
     tree = merge(tree, {"model": {"name": spec.model}})
-    if spec.data_dir:
-        tree = merge(tree, {"data": {"data_dir": spec.data_dir}})
     tree = merge(tree, overrides)
     if seed is not None:
         tree = merge(tree, {"seed": seed})

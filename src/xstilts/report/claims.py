@@ -24,6 +24,7 @@ from xstilts.report.bootstrap import bootstrap_task_scores
 from xstilts.report.examples import GoldCache, Units, run_units
 from xstilts.report.matrix import candidates, pair_seeds, transfer_matrix
 from xstilts.report.render import REPORT_DIR, markdown_table, md_escape
+from xstilts.report.robustness import Robustness, robustness
 from xstilts.report.runs import ScoreTable, score_table
 from xstilts.report.stats import bootstrap_ci, bootstrap_p, decide, seed_test
 from xstilts.report.xtreme import GROUPS, XTREME_TASKS
@@ -75,6 +76,13 @@ class Grid:
         self.boot: dict[str, np.ndarray] = {}
         self.no_boot: dict[str, str] = {}
         self.gold = GoldCache()
+        self._robustness: Robustness | None = None
+
+    def robustness(self) -> Robustness:
+        """Domain gaps and their changes, computed once, when a domain-shift claim first asks."""
+        if self._robustness is None:
+            self._robustness = robustness(self.run_dir, self.table.model, self.samples, self.seed, self.alpha)
+        return self._robustness
 
     def score(self, rid: str) -> float:
         return float(self.runs.at[rid, "score"])
@@ -259,7 +267,83 @@ def _missing(claim: Claim, inters: list[str], targets: list[str]) -> ClaimResult
     return ClaimResult(claim.id, claim.text, claim.type, "inconclusive", f"no runs for {'; '.join(what) or 'this claim'}")
 
 
-CHECKS = {"improves": check_improves, "improves_mean": check_improves_mean, "best_per_target_gain": check_best_per_target, "top_k": check_top_k}
+def _shift_protocols(claim: Claim, grid: Grid) -> tuple[list[str], ClaimResult | None]:
+    """The robustness protocols that evaluated the claim's target(s), or why the claim cannot be checked."""
+    rob = grid.robustness()
+    targets = [claim.target] if isinstance(claim.target, str) else list(claim.target)
+    found = [p for p, ts in rob.targets.items() if "all" in targets or set(ts) & set(targets)]
+    if not found:
+        return [], ClaimResult(claim.id, claim.text, claim.type, "inconclusive",
+                               f"no run of {', '.join(targets)} whose model recorded its training domains")  # fmt: skip
+    return found, None
+
+
+def check_narrows_gap(claim: Claim, grid: Grid) -> ClaimResult:
+    """Narrowing is a negative change in gap; the effect is reported as the narrowing (positive = narrower)."""
+    protocols, missing = _shift_protocols(claim, grid)
+    if missing:
+        return missing
+    inters = [claim.intermediate] if isinstance(claim.intermediate, str) else list(claim.intermediate or [])
+    rob = grid.robustness()
+    parts = []
+    for proto in protocols:
+        for inter in inters:
+            found = rob.details.get((proto, inter, claim.language))
+            name = f"{claim.id}[{inter}: {proto}]"
+            if found is None:
+                parts.append(ClaimResult(name, claim.text, claim.type, "inconclusive",
+                                         f"no gap change of {inter} vs {claim.baseline} in {claim.language}"))  # fmt: skip
+                continue
+            effects, diffs = found
+            narrowing = [-e for e in effects]
+            st = seed_test(narrowing, 0.0, grid.alpha)
+            ci = bootstrap_ci(-diffs, grid.alpha)
+            d = decide(float(np.mean(narrowing)), st, ci, claim.at_least)
+            parts.append(ClaimResult(name, claim.text, claim.type, d.verdict, d.reason, float(np.mean(narrowing)), ci,
+                                     f"paired bootstrap over test examples, stratified by domain ({len(diffs)} resamples)",
+                                     st.p_value, st.method, bootstrap_p(-diffs), len(effects), narrowing))  # fmt: skip
+    if len(parts) == 1:
+        parts[0].id = claim.id
+        return parts[0]
+    verdicts = {p.verdict for p in parts}
+    verdict = "supported" if verdicts == {"supported"} else ("refuted" if "refuted" in verdicts else "inconclusive")
+    effects = [p.effect for p in parts if p.effect is not None]
+    return ClaimResult(claim.id, claim.text, claim.type, verdict, f"{sum(p.verdict == 'supported' for p in parts)} of "
+                       f"{len(parts)} protocol(s) supported", _mean(effects) if effects else None, parts=parts)  # fmt: skip
+
+
+def check_gap_grows_with_distance(claim: Claim, grid: Grid) -> ClaimResult:
+    """Spearman's rho between each language's gap and its distance from English, with a permutation test."""
+    from xstilts.report.distance import distances_from
+    from xstilts.report.robustness import MEAN
+    from xstilts.report.shift import distance_trend
+
+    protocols, missing = _shift_protocols(claim, grid)
+    if missing:
+        return missing
+    inter = claim.intermediate if isinstance(claim.intermediate, str) else claim.baseline
+    gaps = grid.robustness().gaps
+    rows = gaps[gaps["protocol"].isin(protocols) & (gaps["intermediate"] == inter) & (gaps["language"] != MEAN)]
+    by_lang = rows.groupby("language")["gap"].mean().to_dict()
+    dist = distances_from(sorted(by_lang), claim.distance)
+    if len(set(by_lang) & set(dist)) < 3:
+        return ClaimResult(claim.id, claim.text, claim.type, "inconclusive",
+                           f"{len(set(by_lang) & set(dist))} language(s) with both a domain gap and a {claim.distance} "
+                           "distance from English; a trend needs 3")  # fmt: skip
+    trend = distance_trend(by_lang, dist)
+    if trend.p < grid.alpha and trend.rho > 0:
+        verdict, reason = "supported", f"the gap rises with distance (rho {trend.rho:+.2f}, p {trend.p:.3g})"
+    elif trend.p < grid.alpha and trend.rho < 0:
+        verdict, reason = "refuted", f"the gap falls with distance (rho {trend.rho:+.2f}, p {trend.p:.3g})"
+    else:
+        verdict, reason = "inconclusive", f"no clear trend over {trend.n} languages (rho {trend.rho:+.2f}, p {trend.p:.3g})"
+    evidence = [{"language": lang, "gap": float(by_lang[lang]), "distance": float(dist[lang])} for lang in trend.languages]
+    return ClaimResult(claim.id, claim.text, claim.type, verdict, reason, trend.rho, None, None, trend.p,
+                       f"{trend.method} ({claim.distance} distance, URIEL)", evidence=evidence)  # fmt: skip
+
+
+CHECKS = {"improves": check_improves, "improves_mean": check_improves_mean, "best_per_target_gain": check_best_per_target,
+          "top_k": check_top_k, "narrows_gap": check_narrows_gap, "gap_grows_with_distance": check_gap_grows_with_distance}  # fmt: skip
 
 
 def check_claims(claim_set: ClaimSet, run_dir: Path | str, model: str | None = None, samples: int | None = None) -> list[ClaimResult]:

@@ -93,6 +93,24 @@ def domain_heatmap(domains: pd.DataFrame, protocol: str, intermediate: str) -> b
     return _png(fig)
 
 
+def perturbation_lines(curves: pd.DataFrame, target: str) -> bytes | None:
+    """Score against noise rate, one line per (intermediate task, perturbation), over the language mean."""
+    data = curves[curves["target"] == target]
+    langs = set(data["language"])
+    data = data[data["language"] == ("mean" if "mean" in langs else sorted(langs)[0])] if langs else data
+    if data.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    for (inter, kind), group in data.groupby(["intermediate", "kind"]):
+        group = group.sort_values("rate")
+        ax.plot(group["rate"], group["score"], marker="o", label=f"{inter} / {kind}")
+    ax.set_xlabel("noise rate p")
+    ax.set_ylabel(f"score ({data['language'].iloc[0]})")
+    ax.set_title(f"{target}: robustness to perturbation", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="intermediate / kind", title_fontsize=7)
+    return _png(fig)
+
+
 def language_bars(lang_deltas: pd.DataFrame, target: str) -> bytes | None:
     """Grouped bars: per language, the mean delta vs ``none`` of each intermediate task."""
     data = lang_deltas[(lang_deltas["target"] == target)].dropna(subset=["delta_mean"])

@@ -16,7 +16,7 @@ import pandas as pd
 
 from xstilts.paths import atomic_write_bytes, atomic_write_text, safe_child, safe_name, strict_json_dumps
 from xstilts.report import plots
-from xstilts.report.robustness import shift_cells, shift_notes, to_json
+from xstilts.report.robustness import curve_cells, shift_cells, shift_notes, to_json
 from xstilts.report.tables import (
     Report,
     best_cells,
@@ -104,6 +104,9 @@ def sections(report: Report) -> list[tuple[str, pd.DataFrame | None, list[str]]]
         ("Best intermediate task per target", best_cells(report.best), best_summary(report.best)),
         *([("Robustness under domain shift", shift_cells(report.shift), shift_notes(report.shift))]
           if not report.shift.gaps.empty else []),
+        *([("Robustness to perturbations: score by noise rate p (mean over seeds)", curve_cells(report.curves),
+            ["Seeded perturbations of the test set (xstilts.data.perturb): p is the share of words (punctuation "
+             "marks for punct) changed; p=0 is the run's own score."])] if not report.curves.empty else []),
         ("Notes", None, s.notes),
     ]  # fmt: skip
 
@@ -185,6 +188,13 @@ def write_report(report: Report) -> dict[str, Path]:
         if not rob.gaps.empty:
             put("robustness.tex", latex_table(shift_cells(rob), "Robustness under domain shift: in- and out-of-domain "
                                               "scores, gap, and its change vs no intermediate task (95% paired bootstrap CI)."))
+    if not report.curves.empty:
+        for target in sorted(report.curves["target"].unique()):
+            png = plots.perturbation_lines(report.curves, target)
+            if png is not None:
+                put(f"perturbation_{file_part(target)}.png", png)
+                images[f"{target} under perturbation"] = f"perturbation_{file_part(target)}.png"
+        put("perturbation_curves.csv", report.curves.to_csv(index=False))
     put("summary.md", to_markdown(report, images))
     put("summary.html", to_html(report, images))
     return written

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from xstilts.data.domains import example_domain, task_domain
+from xstilts.data.perturb import PERTURB_SLICE
 from xstilts.experiment.store import eval_split
 from xstilts.formats.base import Units
 from xstilts.report.examples import GoldCache, run_units
@@ -29,6 +30,7 @@ from xstilts.report.matrix import pair_seeds
 from xstilts.report.runs import score_table
 from xstilts.report.shift import domain_gap, gap_change_over_seeds, paired_gap_diffs, subset
 from xstilts.report.stats import ALPHA, bootstrap_ci, bootstrap_p
+from xstilts.report.xtreme import language_score
 from xstilts.runs import NO_INTERMEDIATE, RESULT_FILE
 from xstilts.tasks.registry import get_task
 
@@ -39,6 +41,7 @@ GAP_COLS = ["protocol", "intermediate", "language", "in_domain", "out_of_domain"
 CHANGE_COLS = ["protocol", "intermediate", "language", "gap_base", "gap_other", "change", "ci_low", "ci_high",
                "p_boot", "seed_p", "seed_verdict", "pairs"]  # fmt: skip
 DOMAIN_COLS = ["protocol", "intermediate", "language", "domain", "in_domain", "score", "n", "seeds"]
+CURVE_COLS = ["target", "intermediate", "kind", "rate", "language", "score", "seeds"]
 
 
 @dataclass
@@ -47,6 +50,7 @@ class Protocol:
 
     name: str
     in_domains: frozenset[str]
+    targets: set[str] = field(default_factory=set)
     units: dict[tuple[str, int, str], Units] = field(default_factory=dict)
     domain_of: dict[str, str] = field(default_factory=dict)
 
@@ -59,6 +63,10 @@ class Robustness:
     changes: pd.DataFrame
     domains: pd.DataFrame
     notes: list[str]
+    #: protocol -> the target tasks evaluated with its trained model
+    targets: dict[str, list[str]] = field(default_factory=dict)
+    #: (protocol, intermediate, language) -> (per-seed-pair changes in gap, bootstrap changes of their mean)
+    details: dict[tuple[str, str, str], tuple[list[float], np.ndarray]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -115,6 +123,7 @@ def collect(run_dir: Path | str, model: str | None = None) -> tuple[dict[str, Pr
             notes.append(f"run {row.run_id}: no per-example scores ({exc}); left out")
             continue
         task = get_task(raw["task"])
+        proto.targets.add(task.name)
         split = eval_split(raw) or task.eval_split
         data_dir = ((raw.get("config") or {}).get("data") or {}).get("data_dir")
         for lang, u in units.items():
@@ -145,6 +154,7 @@ def robustness(run_dir: Path | str, model: str | None = None, samples: int = 100
     """The section's tables for every protocol found in ``run_dir``."""
     protocols, notes = collect(run_dir, model)
     gap_rows, change_rows, domain_rows = [], [], []
+    details: dict[tuple[str, str, str], tuple[list[float], np.ndarray]] = {}
     for proto in protocols.values():
         by_inter: dict[str, dict[str, dict[int, Units]]] = defaultdict(lambda: defaultdict(dict))
         for (inter, s, lang), u in proto.units.items():
@@ -198,17 +208,20 @@ def robustness(run_dir: Path | str, model: str | None = None, samples: int = 100
                 effects = [domain_gap(o, proto.domain_of, proto.in_domains).gap - domain_gap(b, proto.domain_of, proto.in_domains).gap
                            for o, b in units]  # fmt: skip
                 diffs_by_lang[lang], effects_by_lang[lang] = diffs, effects
+                details[(proto.name, inter, lang)] = (effects, diffs)
                 change_rows.append(_change_row(proto.name, inter, lang, units, proto, effects, diffs, alpha))
             if len(diffs_by_lang) > 1:
                 n_pairs = min(len(e) for e in effects_by_lang.values())
                 effects = [_mean([e[i] for e in effects_by_lang.values()]) for i in range(n_pairs)]
                 diffs = np.mean(np.stack(list(diffs_by_lang.values())), axis=0)
+                details[(proto.name, inter, MEAN)] = (effects, diffs)
                 rows = [r for r in change_rows if r[0] == proto.name and r[1] == inter and r[2] in diffs_by_lang]
                 change_rows.append([proto.name, inter, MEAN, _mean([r[3] for r in rows]), _mean([r[4] for r in rows]),
                                     _mean(effects), *_ci_p(diffs, alpha), *_seed_cols(effects, alpha), n_pairs])  # fmt: skip
     return Robustness(
         pd.DataFrame(gap_rows, columns=GAP_COLS), pd.DataFrame(change_rows, columns=CHANGE_COLS),
         pd.DataFrame(domain_rows, columns=DOMAIN_COLS), notes,
+        {p.name: sorted(p.targets) for p in protocols.values()}, details,
     )  # fmt: skip
 
 
@@ -276,3 +289,43 @@ def to_json(rob: Robustness) -> dict[str, Any]:
                 for row in frame.astype(object).to_dict(orient="records")]  # fmt: skip
 
     return {"gaps": records(rob.gaps), "changes": records(rob.changes), "domains": records(rob.domains), "notes": rob.notes}
+
+
+def perturbation_curves(run_dir: Path | str, model: str | None = None) -> pd.DataFrame:
+    """Score against noise rate for every perturbed evaluation: mean over seeds, per language and their mean.
+
+    Rate 0 is the unperturbed score the run reports, so every curve starts from the task's own number.
+    """
+    run_dir = Path(run_dir)
+    table = score_table(run_dir, model)
+    points: dict[tuple[str, str, str, float, str], list[float]] = defaultdict(list)
+    for row in table.runs.itertuples(index=False):
+        raw = _read(run_dir / str(row.path) / RESULT_FILE)
+        slices = (raw or {}).get("slices") or {}
+        kinds = [k for k in slices if k.startswith(PERTURB_SLICE)]
+        if not kinds:
+            continue
+        task = get_task(row.target)
+        for kind in kinds:
+            curve = {0.0: raw.get("metrics") or {}} | {float(rate): by_lang for rate, by_lang in slices[kind].items()}
+            for rate, by_lang in curve.items():
+                scores = {lang: language_score(task, m or {}) for lang, m in by_lang.items()}
+                scores = {lang: v for lang, v in scores.items() if v is not None and not math.isnan(v)}
+                for lang, value in scores.items():
+                    points[(row.target, str(row.intermediate), kind[len(PERTURB_SLICE) :], rate, lang)].append(value)
+                if len(scores) > 1:
+                    points[(row.target, str(row.intermediate), kind[len(PERTURB_SLICE) :], rate, MEAN)].append(_mean(list(scores.values())))
+    rows = [[*key, _mean(vals), len(vals)] for key, vals in sorted(points.items())]
+    return pd.DataFrame(rows, columns=CURVE_COLS)
+
+
+def curve_cells(curves: pd.DataFrame) -> pd.DataFrame:
+    """Rows (target, intermediate, perturbation, language), one column per noise rate."""
+    if curves.empty:
+        return pd.DataFrame()
+    wide = curves.pivot_table(index=["target", "intermediate", "kind", "language"], columns="rate", values="score")
+    out = wide.reset_index()
+    out.columns = [c if isinstance(c, str) else f"p={c:g}" for c in out.columns]
+    for col in out.columns[4:]:
+        out[col] = out[col].map(_num)
+    return out.rename(columns={"kind": "perturbation"})

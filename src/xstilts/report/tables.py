@@ -19,7 +19,7 @@ from xstilts.report.matrix import (
     transfer_matrix,
     xtreme_by_intermediate,
 )
-from xstilts.report.robustness import Robustness, robustness
+from xstilts.report.robustness import Robustness, perturbation_curves, robustness
 from xstilts.report.runs import ScoreTable, score_table
 from xstilts.report.xtreme import GROUPS, XTREME_TASKS, XtremeScore
 from xstilts.runs import NO_INTERMEDIATE
@@ -35,13 +35,16 @@ class Report:
     xtreme: dict[str, XtremeScore]
     #: robustness under domain shift (every evaluation whose trained model recorded its training domains)
     shift: Robustness
+    #: score against noise rate for every evaluation that was also scored under perturbation
+    curves: pd.DataFrame
 
 
 def build_report(run_dir: Path | str, model: str | None = None, samples: int = 1000) -> Report:
     scores = score_table(run_dir, model)
     matrix = transfer_matrix(scores.runs)
     return Report(Path(run_dir), scores, matrix, language_deltas(scores.languages), best_per_target(matrix),
-                  xtreme_by_intermediate(matrix), robustness(run_dir, scores.model, samples))  # fmt: skip
+                  xtreme_by_intermediate(matrix), robustness(run_dir, scores.model, samples),
+                  perturbation_curves(run_dir, scores.model))  # fmt: skip
 
 
 GROUP_SHORT = {"classification": "classif.", "structured prediction": "struct.", "question answering": "QA", "retrieval": "retrieval"}
