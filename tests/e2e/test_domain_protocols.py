@@ -71,3 +71,14 @@ def test_qa_domain(tmp_path: Path) -> None:
     assert set(de.index) == {"wikipedia", "news", "product_reviews"}
     assert bool(de.loc["wikipedia", "in_domain"]) and de.loc["news", "n"] == 1500
     assert set(rob.gaps["language"]) == {"de"}  # en has only the held-out Wikipedia half
+
+
+def test_qa_domain_holds_out_whole_articles_in_every_language() -> None:
+    from xstilts.data.load import load_split
+    from xstilts.tasks.registry import get_task
+
+    root, task = require_shared_data("domains"), get_task("xquad")
+    seen = {ex.meta["title"] for split in ("test[:45%]", "test[45%:50%]") for ex in load_split(task, "en", split, root).examples}
+    for lang in task.languages:
+        held_out = load_split(task, lang, "test[50%:]", root).examples
+        assert held_out and not seen & {ex.meta["title"] for ex in held_out}, lang
