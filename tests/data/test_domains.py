@@ -221,3 +221,38 @@ def test_per_domain_keeps_the_first_n_of_every_domain(tmp_path: Path) -> None:
     assert ids == ["email-0-0001", "reviews-y-0002"]
     with pytest.raises(DataError, match="@per_domain=100"):
         load_split(task, "en", "test@per_domain=many", tmp_path)
+
+
+def test_treebanks_sharing_ids_get_unique_ones(tmp_path: Path) -> None:
+    for tb in ("gsd", "pud"):
+        write(tmp_path / "uner" / f"zh_{tb}-ud-test.iob2", "# sent_id = batch-0001\n1\t北京\tB-LOC\n\n")
+    ids = [ex.id for ex in load_split(get_task("uner"), "zh", "test", tmp_path).examples]
+    assert ids == ["batch-0001", "zh_pud-ud-test.iob2:batch-0001"]
+
+
+def test_bad_caps_and_languages_of_selected_splits(tmp_path: Path) -> None:
+    from xstilts.data.load import available_languages, base_split, pool_split
+
+    write(tmp_path / "udpos" / "en_ewt-ud-test.conllu", sentence("email-x-0001", "E"))
+    task = get_task("udpos")
+    for bad in ("test@per_domain=0", "test@per_domain!=3"):
+        with pytest.raises(DataError, match="@per_domain=100"):
+            load_split(task, "en", bad, tmp_path)
+    assert available_languages(task, "test[50%:]@per_domain=25", tmp_path) == ["en"]
+    assert base_split("test[50%:]@domain=news") == "test"
+    assert pool_split("dev[:80%]@treebank=ewt") == "dev@treebank=ewt" and pool_split("test") == "test"
+
+
+def test_slices_keep_xnli_premises_and_mc_contexts_whole(tmp_path: Path) -> None:
+    rows = "".join(f"p{i // 3}\th{i}\tneutral\t{i // 3}\n" for i in range(9))  # three hypotheses per premise
+    write(tmp_path / "xnli" / "en.dev.tsv", "sentence1\tsentence2\tgold_label\tpromptID\n" + rows)
+    first = load_split(get_task("xnli"), "en", "dev[:50%]", tmp_path).examples
+    assert [ex.text_a for ex in first] == ["p0"] * 3 + ["p1"] * 3  # 4.5 of 9 would cut premise p1
+
+
+def test_jsonl_tagging_rows_take_the_label_map(tmp_path: Path) -> None:
+    import json
+
+    write(tmp_path / "masakhaner" / "sw.test.jsonl", json.dumps({"tokens": ["Juni", "Nairobi"], "tags": ["B-DATE", "B-LOC"]}) + "\n")
+    (ex,) = load_split(get_task("masakhaner"), "sw", "test", tmp_path).examples
+    assert ex.tags == ["O", "B-LOC"] and ex.meta[MAPPED_TAGS] == 1

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from xstilts.data.load import load_split
+from xstilts.evaluate.zero_shot import slice_metrics
 from xstilts.report.robustness import MEAN, robustness
 from xstilts.runs import RunResult
 from xstilts.tasks.registry import get_task
@@ -31,7 +32,7 @@ def write_runs(runs: Path, root: Path, inter: str, seed: int, correct: dict[str,
     RunResult(run_id=parent, kind="train", task="xnli", intermediate=inter, model="tiny", seed=seed, config={},
               versions={}, git_commit=None, training={"domains": {"xnli": {"fiction": 40}}}).write(runs / parent)  # fmt: skip
     rid = f"transfer-xnli-{inter}-{seed}"
-    metrics, preds_rel = {}, {}
+    metrics, preds_rel, slices = {}, {}, {}
     for lang in langs:
         examples = load_split(task, lang, "test", root).examples
         preds, seen = {}, {"fiction": 0, "oup": 0}
@@ -44,9 +45,12 @@ def write_runs(runs: Path, root: Path, inter: str, seed: int, correct: dict[str,
         task.fmt.write_predictions(runs / rid / rel, examples, preds)
         metrics[lang] = task.fmt.score(examples, preds, lang)
         preds_rel[lang] = rel
+        for fld, by_value in slice_metrics(task.fmt, task, examples, preds, lang).items():
+            for value, m in by_value.items():
+                slices.setdefault(fld, {}).setdefault(value, {})[lang] = m
     RunResult(run_id=rid, kind="transfer", task="xnli", intermediate=inter, model="tiny", seed=seed,
               config={"data": {"data_dir": str(root), "eval_split": "test"}, "eval": {}}, versions={}, git_commit=None,
-              metrics=metrics, predictions=preds_rel, parent={"run_id": parent, "task": "xnli"},
+              metrics=metrics, predictions=preds_rel, parent={"run_id": parent, "task": "xnli"}, slices=slices,
               notes=["split test"]).write(runs / rid)  # fmt: skip
 
 
@@ -178,3 +182,12 @@ def test_genetic_distance_from_uriel() -> None:
     assert genetic_distance("xx") is None and distances_from(["en", "xx"]) == {"en": 0.0}
     with pytest.raises(ValueError, match="genetic"):
         distances_from(["en"], "syntactic")
+
+
+def test_gap_claims_compare_with_none_only() -> None:
+    from xstilts.claims import Claim
+
+    with pytest.raises(ValueError, match="baseline only"):
+        Claim(id="b", text="t", type="narrows_gap", intermediate="anli", target="xnli", baseline="mnli")
+    with pytest.raises(ValueError, match="one intermediate task"):
+        Claim(id="d", text="t", type="gap_grows_with_distance", intermediate=["anli", "mnli"], target="xnli")

@@ -55,6 +55,10 @@ class Claim(BaseModel):
     def _check(self) -> Claim:
         if self.type in ("improves", "improves_mean", "narrows_gap") and not self.intermediate:
             raise ValueError(f"claim {self.id}: type {self.type} needs 'intermediate'")
+        if self.type in ("narrows_gap", "gap_grows_with_distance") and self.baseline != NO_INTERMEDIATE:
+            raise ValueError(f"claim {self.id}: {self.type} compares with the '{NO_INTERMEDIATE}' baseline only")
+        if self.type == "gap_grows_with_distance" and isinstance(self.intermediate, list):
+            raise ValueError(f"claim {self.id}: gap_grows_with_distance takes one intermediate task (default {NO_INTERMEDIATE})")
         if self.type == "top_k" and (not self.k or not self.expected or len(self.expected) != self.k):
             raise ValueError(f"claim {self.id}: top_k needs k and a list 'expected' of k intermediate tasks")
         return self

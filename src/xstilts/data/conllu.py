@@ -138,12 +138,21 @@ def read_conllu_files(paths: Iterable[Path], labels: Collection[str] | None = No
     Predictions are keyed by example id, so a ``sent_id`` that two treebanks share is made unique by
     prefixing the later one with its file name (ids that do not clash are kept as they are).
     """
+    return join_files([(Path(p), read_conllu(p, labels)) for p in paths])
+
+
+def join_files(files: Iterable[tuple[Path, list[TaggingExample]]]) -> list[TaggingExample]:
+    """Examples of several files in order; an id already taken is prefixed with its file's name.
+
+    Treebanks of one language reuse ids (UNER's zh_gsd, zh_gsdsimp and zh_pud all count ``batch-0000-0001``
+    up), and predictions are keyed by id, so each must be unique within a split.
+    """
     out: list[TaggingExample] = []
     ids: set[str] = set()
-    for path in paths:
-        for ex in read_conllu(path, labels):
+    for path, examples in files:
+        for ex in examples:
             if ex.id in ids:
-                ex.id = f"{Path(path).name}:{ex.id}"
+                ex.id = f"{path.name}:{ex.id}"
             ids.add(ex.id)
             out.append(ex)
     return out

@@ -157,7 +157,8 @@ def parse_selection(split: str) -> tuple[str, list[Filter]]:
     filters = []
     for part in parts:
         m = FILTER.match(part.strip())
-        if not m or (m["key"] == PER_DOMAIN and (m["op"] != "=" or not m["values"].strip().isdigit())):
+        bad_cap = m and m["key"] == PER_DOMAIN and (m["op"] != "=" or not m["values"].strip().isdigit() or int(m["values"]) < 1)
+        if not m or bad_cap:
             raise DataError(split, None, "a selection such as @domain=news, @treebank!=pud,gum or @per_domain=100 "
                             f"after the split, found @{part}")  # fmt: skip
         values = frozenset(v.strip() for v in m["values"].split(",") if v.strip())
@@ -179,7 +180,7 @@ def select(examples: Sequence[Any], filters: Sequence[Filter], where: str, defau
             if seen[domain] <= min(caps):
                 capped.append(ex)
         kept = capped
-    if examples and not kept:
+    if examples and not kept and filters:
         f = next((f for f in filters if not any(f.admits(ex, default) for ex in examples)), filters[0])
         found = sorted({f.value(ex, default) for ex in examples})
         raise DataError(where, None, f"examples with {f.key} {'in' if f.keep else 'outside'} {{{', '.join(sorted(f.values))}}}, "

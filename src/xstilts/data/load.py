@@ -153,8 +153,16 @@ def _combine(task: Source, lang: str, split: str, pieces: list[Split]) -> Split:
 SLICE = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<start>-?\d+%?)?:(?P<stop>-?\d+%?)?\]$")
 
 
-#: example ``meta`` key: examples sharing it (an XQuAD article, an XNLI premise) never straddle a slice boundary
+#: example ``meta`` key: examples sharing it (an XQuAD article) never straddle a slice boundary
 GROUP = "group"
+#: the version of what a slice or selection keeps, part of its fingerprint (2: slices snap to groups)
+SELECTION_VERSION = "2"
+
+
+def _group(ex: Any) -> Any:
+    """What a slice must not cut: a reader's group, an article title, XNLI's premise (``promptID``), a context."""
+    meta = getattr(ex, "meta", None) or {}
+    return meta.get(GROUP) or meta.get("title") or meta.get("promptID") or getattr(ex, "context", None)
 
 
 def _bound(text: str | None, examples: Sequence[Any]) -> int | None:
@@ -164,7 +172,7 @@ def _bound(text: str | None, examples: Sequence[Any]) -> int | None:
     n = len(examples)
     i = round(n * int(text[:-1]) / 100) if text.endswith("%") else int(text)
     i = max(0, min(n, i + n if i < 0 else i))
-    group = [getattr(ex, "meta", {}).get(GROUP) for ex in examples]
+    group = [_group(ex) for ex in examples]
     while 0 < i < n and group[i] is not None and group[i] == group[i - 1]:
         i += 1
     return i
@@ -181,13 +189,13 @@ def load_split(task: Source, lang: str, split: str, data_dir: Path | str | None 
     if filters:
         whole = load_split(task, lang, base, data_dir)
         kept = select(whole.examples, filters, f"{whole.source} ({lang}/{split})", task_domain(task))
-        fp = hashlib.sha256(f"{whole.fingerprint}{split}".encode()).hexdigest()[:16]
+        fp = hashlib.sha256(f"{whole.fingerprint}{split}v{SELECTION_VERSION}".encode()).hexdigest()[:16]
         return Split(task.name, lang, split, kept, f"{whole.source}@{split.split('@', 1)[1]}", fp)
     match = SLICE.match(split)
     if match:
         whole = load_split(task, lang, match["name"], data_dir)
         part = whole.examples[_bound(match["start"], whole.examples) : _bound(match["stop"], whole.examples)]
-        fp = hashlib.sha256(f"{whole.fingerprint}{split}".encode()).hexdigest()[:16]
+        fp = hashlib.sha256(f"{whole.fingerprint}{split}v{SELECTION_VERSION}".encode()).hexdigest()[:16]
         return Split(task.name, lang, split, part, f"{whole.source}[{split}]", fp)
     safe_name(split, "split")
     return _load_whole(task, lang, split, data_dir)
@@ -206,8 +214,27 @@ def _load_whole(task: Source, lang: str, split: str, data_dir: Path | str | None
     return load_hub(task, lang, split)
 
 
+def pool_split(split: str) -> str:
+    """The split a slice is drawn from, its selection kept (``dev[:80%]@treebank=ewt`` -> ``dev@treebank=ewt``).
+
+    What a model was trained on is drawn from this pool: its domains are the training domains, even
+    those a slice or a sample happened to leave out.
+    """
+    base, *selection = split.split("@")
+    match = SLICE.match(base)
+    return "@".join([match["name"] if match else base, *selection])
+
+
+def base_split(split: str) -> str:
+    """The split a selection or slice is taken from (``test[50%:]@domain=news`` -> ``test``)."""
+    base = parse_selection(split)[0]
+    match = SLICE.match(base)
+    return match["name"] if match else base
+
+
 def available_languages(task: Source, split: str, data_dir: Path | str | None) -> list[str]:
     """Languages of ``task`` for which ``split`` exists locally (all task languages for the hub)."""
+    split = base_split(split)
     root = task.builtin_root or (Path(data_dir) if data_dir else None)
     if root is None:
         return list(task.languages)

@@ -26,8 +26,9 @@ import torch
 from torch import nn
 
 from xstilts.data.conllu import read_conllu
+from xstilts.data.domains import map_tag
 from xstilts.data.files import read_text, require
-from xstilts.data.iob2 import I_WITHOUT_B, check_tag, i_without_b, read_iob2, read_tagged_text
+from xstilts.data.iob2 import I_WITHOUT_B, MAPPED_TAGS, check_tag, i_without_b, read_iob2, read_tagged_text
 from xstilts.data.plain import read_rows
 from xstilts.data.schema import DataError, Example, TaggingExample
 from xstilts.formats.base import (
@@ -75,6 +76,11 @@ def tagging_row(task: TaskSpec, row: dict[str, Any], path: Path, line: int, inde
             raise DataError(path, line, f"one tag per token ({len(tokens)} tokens, {len(tags)} tags)")
         if any(not isinstance(t, str) for t in tags):
             raise DataError(path, line, f"tag names in {field} (strings such as B-PER), not class ids")
+        if task.label_map:
+            mapped = [map_tag(t, task.label_map) for t in tags]
+            if changed := sum(a != b for a, b in zip(tags, mapped, strict=True)):
+                meta[MAPPED_TAGS] = changed
+            tags = mapped
         for tag in tags:
             check_tag(tag, path, line, task.labels, is_ner(task))
         if is_ner(task) and (loose := i_without_b(tags)):

@@ -337,6 +337,8 @@ def check_gap_grows_with_distance(claim: Claim, grid: Grid) -> ClaimResult:
         verdict, reason = "refuted", f"the gap falls with distance (rho {trend.rho:+.2f}, p {trend.p:.3g})"
     else:
         verdict, reason = "inconclusive", f"no clear trend over {trend.n} languages (rho {trend.rho:+.2f}, p {trend.p:.3g})"
+        if trend.n <= 8 and 2 / math.factorial(trend.n) >= grid.alpha:
+            reason += f"; with {trend.n} languages no ordering can reach p < {grid.alpha:g}"
     evidence = [{"language": lang, "gap": float(by_lang[lang]), "distance": float(dist[lang])} for lang in trend.languages]
     return ClaimResult(claim.id, claim.text, claim.type, verdict, reason, trend.rho, None, None, trend.p,
                        f"{trend.method} ({claim.distance} distance, URIEL)", evidence=evidence)  # fmt: skip

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xstilts.data.domains import example_domain, task_domain
+from xstilts.data.domains import DOMAIN, example_domain, task_domain
 from xstilts.data.perturb import PERTURB_SLICE
 from xstilts.experiment.store import eval_split
 from xstilts.formats.base import Units
@@ -51,7 +51,11 @@ class Protocol:
     name: str
     in_domains: frozenset[str]
     targets: set[str] = field(default_factory=set)
+    #: language -> the domains its test examples hold, over all of the protocol's evaluations
+    eval_domains: dict[str, set[str]] = field(default_factory=dict)
     units: dict[tuple[str, int, str], Units] = field(default_factory=dict)
+    #: (intermediate, seed, language, domain) -> (score, examples), read from a run's slices where no gap exists
+    slice_scores: dict[tuple[str, int, str, str], tuple[float, int]] = field(default_factory=dict)
     domain_of: dict[str, str] = field(default_factory=dict)
 
 
@@ -94,46 +98,66 @@ def _prefixed(units: Units, prefix: str) -> Units:
 
 
 def collect(run_dir: Path | str, model: str | None = None) -> tuple[dict[str, Protocol], list[str]]:
-    """Every evaluation run whose trained model recorded its training domains, grouped into protocols."""
+    """Every evaluation run whose trained model recorded its training domains, grouped into protocols.
+
+    Per-example scores are rebuilt only for the languages whose test examples (over all of the
+    protocol's evaluations) hold both seen and unseen domains, where a gap exists; elsewhere each
+    domain's score is read from the run's own ``slices["domain"]``.
+    """
     run_dir = Path(run_dir)
     table = score_table(run_dir, model)
     notes: list[str] = []
     gold = GoldCache()
     parents: dict[str, dict[str, Any] | None] = {}
     protocols: dict[str, Protocol] = {}
+    runs: list[tuple[Protocol, Any, dict[str, Any], Path]] = []
     for row in table.runs.itertuples(index=False):
         folder = run_dir / str(row.path)
         raw = _read(folder / RESULT_FILE)
         parent_id = ((raw or {}).get("parent") or {}).get("run_id")
-        if raw is None or not parent_id or not get_task(raw["task"]).fmt.trainable:
+        if raw is None or not parent_id or not get_task(raw["task"]).fmt.trainable or DOMAIN not in (raw.get("slices") or {}):
             continue
         if parent_id not in parents:
             parents[parent_id] = _read(run_dir / str(parent_id) / RESULT_FILE)
-        parent = parents[parent_id]
-        seen = ((parent or {}).get("training") or {}).get("domains")
+        seen = (((parents[parent_id] or {}).get("training") or {}).get("domains")) or {}
         if not seen:
             notes.append(f"run {row.run_id}: its trained model {parent_id} records no training domains; left out")
             continue
         in_domains = frozenset(d for counts in seen.values() for d in counts)
         name = f"{'+'.join(sorted(seen))} trained on {', '.join(sorted(in_domains))}"
         proto = protocols.setdefault(name, Protocol(name, in_domains))
-        try:
-            units = run_units(raw, folder, gold)
-        except ValueError as exc:
-            notes.append(f"run {row.run_id}: no per-example scores ({exc}); left out")
-            continue
+        proto.targets.add(str(raw["task"]))
+        for domain, by_lang in raw["slices"][DOMAIN].items():
+            for lang in by_lang:
+                proto.eval_domains.setdefault(lang, set()).add(domain)
+        runs.append((proto, row, raw, folder))
+    for proto, row, raw, folder in runs:
         task = get_task(raw["task"])
-        proto.targets.add(task.name)
+        gap_langs = {lang for lang, ds in proto.eval_domains.items() if ds & proto.in_domains and ds - proto.in_domains}
+        units: dict[str, Units] = {}
+        if gap_langs & set(raw.get("metrics") or {}):
+            try:
+                units = run_units(raw, folder, gold)
+            except ValueError as exc:
+                notes.append(f"run {row.run_id}: no per-example scores ({exc}); its domain gaps are left out")
         split = eval_split(raw) or task.eval_split
         data_dir = ((raw.get("config") or {}).get("data") or {}).get("data_dir")
         for lang, u in units.items():
+            if lang not in gap_langs:
+                continue
             for ex in gold.get(task, lang, split, data_dir).examples:
                 proto.domain_of[f"{task.name}/{lang}/{ex.id}"] = example_domain(ex, task_domain(task))
             key = (str(row.intermediate), int(row.seed), lang)
             try:
                 proto.units[key] = _merge(proto.units.get(key), _prefixed(u, f"{task.name}/{lang}"))
             except ValueError as exc:
-                notes.append(f"run {row.run_id} ({lang}): {exc}; left out of {name}")
+                notes.append(f"run {row.run_id} ({lang}): {exc}; left out of {proto.name}")
+        for domain, by_lang in raw["slices"][DOMAIN].items():
+            for lang, metrics in by_lang.items():
+                if lang not in units or lang not in gap_langs:
+                    value = language_score(task, metrics or {})
+                    key4 = (str(row.intermediate), int(row.seed), lang, domain)
+                    proto.slice_scores[key4] = (math.nan if value is None else value, int((metrics or {}).get("n", 0)))
     return protocols, notes
 
 
@@ -183,6 +207,11 @@ def robustness(run_dir: Path | str, model: str | None = None, samples: int = 100
                 cols = list(zip(*lang_gaps.values(), strict=True))
                 gap_rows.append([proto.name, inter, MEAN, *(_mean(list(cols[i])) for i in (3, 4, 5, 6)), "", math.nan,
                                  int(sum(cols[9])), int(sum(cols[10])), min(cols[11])])  # fmt: skip
+        from_slices: dict[tuple[str, str, str], list[tuple[float, int]]] = defaultdict(list)
+        for (inter, _seed, lang, d), sn in proto.slice_scores.items():
+            from_slices[(inter, lang, d)].append(sn)
+        for (inter, lang, d), scores in sorted(from_slices.items()):
+            domain_rows.append([proto.name, inter, lang, d, d in proto.in_domains, _mean([s for s, _ in scores]), scores[0][1], len(scores)])
         base = by_inter.get(NO_INTERMEDIATE)
         if base is None:
             if len(by_inter) > 1:

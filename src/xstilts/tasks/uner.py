@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from xstilts.data.conllu import join_files
 from xstilts.data.iob2 import NER_LABELS, read_iob2
 from xstilts.data.schema import Example
 from xstilts.tasks.base import Task
@@ -23,7 +24,7 @@ def read_release(folder: Path, lang: str, split: str) -> tuple[list[Example], li
     paths = treebank_files(folder, lang, split, "iob2")
     if not paths:
         return None
-    return [ex for p in paths for ex in read_iob2(p, NER_LABELS, label_map=LABEL_MAP)], paths
+    return join_files((p, read_iob2(p, NER_LABELS, label_map=LABEL_MAP)) for p in paths), paths
 
 
 TASK = Task(

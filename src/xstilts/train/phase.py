@@ -22,7 +22,7 @@ from typing import Any
 
 from xstilts.config import RunConfig
 from xstilts.data.domains import domain_counts, task_domain
-from xstilts.data.load import Split, load_split
+from xstilts.data.load import Split, load_split, pool_split
 from xstilts.data.schema import DataError, Example
 from xstilts.formats.base import Format, trainable_format
 from xstilts.formats.features import features_for
@@ -98,7 +98,9 @@ def train_run(task_names: Sequence[str], cfg: RunConfig, out: Path, init: Path |
         if not train_ex:
             raise DataError(d.train.source, None, f"labelled {d.task.name} training examples, found none (every example is unlabelled)")
         fmt.check_training(train_ex, d.train.source)
-        domains[d.task.name] = domain_counts(train_ex, task_domain(d.task))
+        pool = pool_split(d.train.split)
+        drawn_from = d.train if pool == d.train.split else load_split(d.task, d.train.language, pool, cfg.data.data_dir)
+        domains[d.task.name] = domain_counts(labeled(fmt, drawn_from.examples), task_domain(d.task))
         labels = fmt.label_list(d.task, train_ex)
         model.add_head(d.task.name, d.task.format, labels, dropout)
         dev_ex = labeled(fmt, d.dev.examples)
@@ -142,7 +144,8 @@ def train_run(task_names: Sequence[str], cfg: RunConfig, out: Path, init: Path |
                 "precision": summary.precision,
                 "history": summary.history,
                 "train_examples": {t.name: len(t.train) for t in phase_tasks},
-                # the domains the phase saw: an evaluation's in-domain test examples are the ones in these
+                # the domains of the pool the training examples were drawn from (before slicing and
+                # sampling): an evaluation's in-domain test examples are the ones in these
                 "domains": domains,
                 "heads": {t.name: {"format": t.fmt.name, "labels": t.labels} for t in phase_tasks},
             },
