@@ -256,3 +256,16 @@ def test_jsonl_tagging_rows_take_the_label_map(tmp_path: Path) -> None:
     write(tmp_path / "masakhaner" / "sw.test.jsonl", json.dumps({"tokens": ["Juni", "Nairobi"], "tags": ["B-DATE", "B-LOC"]}) + "\n")
     (ex,) = load_split(get_task("masakhaner"), "sw", "test", tmp_path).examples
     assert ex.tags == ["O", "B-LOC"] and ex.meta[MAPPED_TAGS] == 1
+
+
+def test_per_domain_slices_cut_every_domain_on_its_own(tmp_path: Path) -> None:
+    from xstilts.data.load import pool_split
+
+    rows = "".join(f"p{g}{i}\th\tneutral\t{g}\n" for g in ("fiction", "travel") for i in range(10))
+    write(tmp_path / "xnli" / "en.dev.tsv", "sentence1\tsentence2\tgold_label\tgenre\n" + rows)
+    task = get_task("xnli")
+    head = load_split(task, "en", "dev@per_domain=[:80%]", tmp_path).examples
+    tail = load_split(task, "en", "dev@per_domain=[80%:]", tmp_path).examples
+    assert Counter(ex.meta["genre"] for ex in head) == {"fiction": 8, "travel": 8}
+    assert [ex.text_a for ex in tail] == ["pfiction8", "pfiction9", "ptravel8", "ptravel9"]
+    assert pool_split("dev@domain=fiction@per_domain=[:80%]") == "dev@domain=fiction"

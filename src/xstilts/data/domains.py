@@ -146,8 +146,42 @@ class Filter:
         return (self.value(ex, default) in self.values) == self.keep
 
 
-#: ``@per_domain=N`` keeps the first N examples of every domain (in file order): a small test set that
-#: still holds every domain, where ``eval.max_examples`` would keep only the first file's
+# ---------------------------------------------------------------- slices that never cut a group
+
+#: example ``meta`` key: examples sharing it (an XQuAD article) never straddle a slice boundary
+GROUP = "group"
+#: the version of what a slice or selection keeps, part of its fingerprint (2: slices snap to groups)
+SELECTION_VERSION = "2"
+#: ``[start:stop]`` with integer or percent bounds, as in ``dev[:80%]``
+BOUNDS = re.compile(r"^\[(?P<start>-?\d+%?)?:(?P<stop>-?\d+%?)?\]$")
+
+
+def _group(ex: Any) -> Any:
+    """What a slice must not cut: a reader's group, an article title, XNLI's premise (``promptID``), a context."""
+    meta = getattr(ex, "meta", None) or {}
+    return meta.get(GROUP) or meta.get("title") or meta.get("promptID") or getattr(ex, "context", None)
+
+
+def _bound(text: str | None, examples: Sequence[Any]) -> int | None:
+    """A slice bound, moved forward past the end of the group it would cut (no article on both sides)."""
+    if text is None:
+        return None
+    n = len(examples)
+    i = round(n * int(text[:-1]) / 100) if text.endswith("%") else int(text)
+    i = max(0, min(n, i + n if i < 0 else i))
+    group = [_group(ex) for ex in examples]
+    while 0 < i < n and group[i] is not None and group[i] == group[i - 1]:
+        i += 1
+    return i
+
+
+def cut(examples: Sequence[Any], start: str | None, stop: str | None) -> list[Any]:
+    """``examples[start:stop]`` in file order, bounds moved so that no group is cut."""
+    return list(examples[_bound(start, examples) : _bound(stop, examples)])
+
+
+#: ``@per_domain=N`` keeps the first N examples of every domain (in file order), and ``@per_domain=[:85%]``
+#: slices every domain on its own: a small test set, or a train/dev cut, that still holds every domain
 PER_DOMAIN = "per_domain"
 
 
@@ -157,10 +191,11 @@ def parse_selection(split: str) -> tuple[str, list[Filter]]:
     filters = []
     for part in parts:
         m = FILTER.match(part.strip())
-        bad_cap = m and m["key"] == PER_DOMAIN and (m["op"] != "=" or not m["values"].strip().isdigit() or int(m["values"]) < 1)
+        value = m["values"].strip() if m else ""
+        bad_cap = m and m["key"] == PER_DOMAIN and (m["op"] != "=" or not ((value.isdigit() and int(value) >= 1) or BOUNDS.match(value)))
         if not m or bad_cap:
-            raise DataError(split, None, "a selection such as @domain=news, @treebank!=pud,gum or @per_domain=100 "
-                            f"after the split, found @{part}")  # fmt: skip
+            raise DataError(split, None, "a selection such as @domain=news, @treebank!=pud,gum, @per_domain=100 or "
+                            f"@per_domain=[:80%] after the split, found @{part}")  # fmt: skip
         values = frozenset(v.strip() for v in m["values"].split(",") if v.strip())
         filters.append(Filter(m["key"], m["op"] == "=", values))
     return base, filters
@@ -168,18 +203,16 @@ def parse_selection(split: str) -> tuple[str, list[Filter]]:
 
 def select(examples: Sequence[Any], filters: Sequence[Filter], where: str, default: str) -> list[Any]:
     """The examples every filter admits, then at most ``per_domain`` of each domain; never none at all."""
-    caps = [int(next(iter(f.values))) for f in filters if f.key == PER_DOMAIN]
+    per_domain = [next(iter(f.values)) for f in filters if f.key == PER_DOMAIN]
     filters = [f for f in filters if f.key != PER_DOMAIN]
     kept = [ex for ex in examples if all(f.admits(ex, default) for f in filters)]
-    if caps and kept:
-        seen: dict[str, int] = {}
-        capped = []
+    for rule in per_domain:
+        by_domain: dict[str, list[Any]] = {}
         for ex in kept:
-            domain = example_domain(ex, default)
-            seen[domain] = seen.get(domain, 0) + 1
-            if seen[domain] <= min(caps):
-                capped.append(ex)
-        kept = capped
+            by_domain.setdefault(example_domain(ex, default), []).append(ex)
+        m = BOUNDS.match(rule)
+        chosen = {id(ex) for part in by_domain.values() for ex in (cut(part, m["start"], m["stop"]) if m else part[: int(rule)])}
+        kept = [ex for ex in kept if id(ex) in chosen]
     if examples and not kept and filters:
         f = next((f for f in filters if not any(f.admits(ex, default) for ex in examples)), filters[0])
         found = sorted({f.value(ex, default) for ex in examples})

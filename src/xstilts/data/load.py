@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from xstilts.data.domains import parse_selection, select, task_domain
+from xstilts.data.domains import PER_DOMAIN, SELECTION_VERSION, cut, parse_selection, select, task_domain
 from xstilts.data.schema import DataError
 from xstilts.paths import safe_name
 
@@ -153,31 +153,6 @@ def _combine(task: Source, lang: str, split: str, pieces: list[Split]) -> Split:
 SLICE = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<start>-?\d+%?)?:(?P<stop>-?\d+%?)?\]$")
 
 
-#: example ``meta`` key: examples sharing it (an XQuAD article) never straddle a slice boundary
-GROUP = "group"
-#: the version of what a slice or selection keeps, part of its fingerprint (2: slices snap to groups)
-SELECTION_VERSION = "2"
-
-
-def _group(ex: Any) -> Any:
-    """What a slice must not cut: a reader's group, an article title, XNLI's premise (``promptID``), a context."""
-    meta = getattr(ex, "meta", None) or {}
-    return meta.get(GROUP) or meta.get("title") or meta.get("promptID") or getattr(ex, "context", None)
-
-
-def _bound(text: str | None, examples: Sequence[Any]) -> int | None:
-    """A slice bound, moved forward past the end of the group it would cut (no article on both sides)."""
-    if text is None:
-        return None
-    n = len(examples)
-    i = round(n * int(text[:-1]) / 100) if text.endswith("%") else int(text)
-    i = max(0, min(n, i + n if i < 0 else i))
-    group = [_group(ex) for ex in examples]
-    while 0 < i < n and group[i] is not None and group[i] == group[i - 1]:
-        i += 1
-    return i
-
-
 def load_split(task: Source, lang: str, split: str, data_dir: Path | str | None = None) -> Split:
     """Load one split; ``dev[:80%]`` slices it in file order, never cutting a group (an article, a premise).
 
@@ -194,7 +169,7 @@ def load_split(task: Source, lang: str, split: str, data_dir: Path | str | None 
     match = SLICE.match(split)
     if match:
         whole = load_split(task, lang, match["name"], data_dir)
-        part = whole.examples[_bound(match["start"], whole.examples) : _bound(match["stop"], whole.examples)]
+        part = cut(whole.examples, match["start"], match["stop"])
         fp = hashlib.sha256(f"{whole.fingerprint}{split}v{SELECTION_VERSION}".encode()).hexdigest()[:16]
         return Split(task.name, lang, split, part, f"{whole.source}[{split}]", fp)
     safe_name(split, "split")
@@ -215,14 +190,16 @@ def _load_whole(task: Source, lang: str, split: str, data_dir: Path | str | None
 
 
 def pool_split(split: str) -> str:
-    """The split a slice is drawn from, its selection kept (``dev[:80%]@treebank=ewt`` -> ``dev@treebank=ewt``).
+    """The split a slice is drawn from, its selection kept (``dev[:80%]@treebank=ewt`` -> ``dev@treebank=ewt``;
+    ``@per_domain`` rules are dropped).
 
     What a model was trained on is drawn from this pool: its domains are the training domains, even
     those a slice or a sample happened to leave out.
     """
     base, *selection = split.split("@")
     match = SLICE.match(base)
-    return "@".join([match["name"] if match else base, *selection])
+    kept = [part for part in selection if not part.strip().startswith(PER_DOMAIN)]  # a sampling rule, not a choice
+    return "@".join([match["name"] if match else base, *kept])
 
 
 def base_split(split: str) -> str:
