@@ -168,3 +168,13 @@ def test_tatoeba_embedded_model_on_real_data(tmp_path: Path) -> None:
         assert result.metrics[lang]["accuracy"] > 80.0, result.metrics
         assert result.metrics[lang]["n"] == 200.0
     shutil.rmtree(tmp_path / "runs")
+
+
+def test_a_perturbation_asked_of_retrieval_is_noted_not_applied(tiny_model: Path, tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    write_tatoeba(root)
+    cfg = build_config({"model": {"name": str(tiny_model)}, "data": {"data_dir": str(root)},
+                        "retrieval": {"batch_size": 4}, "eval": {"perturb": ["swap"]}})  # fmt: skip
+    result = retrieval_run("tatoeba", cfg, tmp_path / "runs", languages=["de"])
+    assert result.metrics["de"]["accuracy"] == 100.0
+    assert any("eval.perturb (swap) not applied" in note for note in result.notes)

@@ -289,6 +289,13 @@ def run_notes(emb: Embedder, splits: Splits) -> list[str]:
     return notes
 
 
+def perturb_note(cfg: RunConfig) -> list[str]:
+    """Retrieval scores sentences as given: a grid-wide ``eval.perturb`` says so here rather than silently."""
+    if not cfg.eval.perturb:
+        return []
+    return [f"eval.perturb ({', '.join(cfg.eval.perturb)}) not applied: perturbed scoring covers the trained formats"]
+
+
 def retrieval_run(
     task_name: str,
     cfg: RunConfig,
@@ -327,7 +334,7 @@ def retrieval_run(
             tmp, cfg, intermediate=intermediate, model=model_name, data_fingerprint=splits.fingerprints(),
             data_sources=splits.sources(), parent=parent.as_dict() if parent else None, eval_split=splits.name,
             metrics=scores.metrics, average=average, slices={"layer": scores.by_layer} if emb.rc.sweep else {},
-            predictions=scores.predictions, notes=run_notes(emb, splits),
+            predictions=scores.predictions, notes=run_notes(emb, splits) + perturb_note(cfg),
             timings={
                 "seconds": seconds,
                 "examples_per_s": emb.n_sentences / seconds if seconds else None,
