@@ -234,11 +234,13 @@ def robustness(run_dir: Path | str, model: str | None = None, samples: int = 100
                 except ValueError as exc:
                     notes.append(f"{proto.name}, {inter}, {lang}: {exc}")
                     continue
-                effects = [domain_gap(o, proto.domain_of, proto.in_domains).gap - domain_gap(b, proto.domain_of, proto.in_domains).gap
-                           for o, b in units]  # fmt: skip
+                gaps = [(domain_gap(o, proto.domain_of, proto.in_domains).gap, domain_gap(b, proto.domain_of, proto.in_domains).gap)
+                        for o, b in units]  # fmt: skip
+                effects = [other - base_gap for other, base_gap in gaps]
                 diffs_by_lang[lang], effects_by_lang[lang] = diffs, effects
                 details[(proto.name, inter, lang)] = (effects, diffs)
-                change_rows.append(_change_row(proto.name, inter, lang, units, proto, effects, diffs, alpha))
+                change_rows.append([proto.name, inter, lang, _mean([g for _, g in gaps]), _mean([g for g, _ in gaps]),
+                                    _mean(effects), *_ci_p(diffs, alpha), *_seed_cols(effects, alpha), len(units)])  # fmt: skip
             if len(diffs_by_lang) > 1:
                 n_pairs = min(len(e) for e in effects_by_lang.values())
                 effects = [_mean([e[i] for e in effects_by_lang.values()]) for i in range(n_pairs)]
@@ -264,13 +266,6 @@ def _seed_cols(effects: list[float], alpha: float) -> tuple[float, str]:
     test = gap_change_over_seeds(effects, alpha=alpha)
     verdict = "widens" if test.favours else "narrows" if test.opposes else "unclear"
     return (test.p_value if test.p_value is not None else math.nan), verdict
-
-
-def _change_row(name: str, inter: str, lang: str, units: list[tuple[Units, Units]], proto: Protocol,
-                effects: list[float], diffs: np.ndarray, alpha: float) -> list[Any]:  # fmt: skip
-    gap_other = _mean([domain_gap(o, proto.domain_of, proto.in_domains).gap for o, _ in units])
-    gap_base = _mean([domain_gap(b, proto.domain_of, proto.in_domains).gap for _, b in units])
-    return [name, inter, lang, gap_base, gap_other, _mean(effects), *_ci_p(diffs, alpha), *_seed_cols(effects, alpha), len(units)]
 
 
 def _num(value: Any, sign: bool = False) -> str:
