@@ -151,3 +151,13 @@ def test_a_run_id_never_leaves_its_folder(tmp_path: Path) -> None:
 
     with pytest.raises(UnsafePathError, match="run id"):
         Run(tmp_path, "train", "../outside", {"seed": 1})
+
+
+def test_a_later_config_key_at_its_neutral_value_keeps_run_ids() -> None:
+    from xstilts.runs import run_id
+
+    before = {"train": {"lr": 1e-4}, "max_length": 128}
+    same = {"train": {"lr": 1e-4, "tokenize_words": "xtreme"}, "max_length": 128, "tokenize_words": "xtreme"}
+    assert run_id("train", "udpos", before) == run_id("train", "udpos", same)
+    other = {"train": {"lr": 1e-4, "tokenize_words": "as_written"}, "max_length": 128}
+    assert run_id("train", "udpos", before) != run_id("train", "udpos", other)

@@ -59,6 +59,11 @@ class DataConfig(_Strict):
     max_train_examples: Count | None = None
 
 
+#: how tagging feeds pre-split words to the tokenizer: one by one with a leading space (XTREME), or
+#: words of whitespace-free scripts (Han, kana, Thai, …) joined as written (xstilts.formats.tagging)
+TokenizeWords = Literal["xtreme", "as_written"]
+
+
 class TrainConfig(_Strict):
     lr: PositiveFloat = 1e-5
     epochs: PositiveFloat = 3.0
@@ -67,6 +72,8 @@ class TrainConfig(_Strict):
     grad_accum: Positive = 1
     max_length: Positive = 256
     doc_stride: Count = 128
+    #: tagging only; zero-shot evaluation reads it too (as it reads doc_stride), so one trained run scores either way
+    tokenize_words: TokenizeWords = "xtreme"
     warmup_ratio: Fraction = 0.1
     weight_decay: NonNegativeFloat = 0.01
     adam_eps: PositiveFloat = 1e-8

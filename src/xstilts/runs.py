@@ -234,9 +234,20 @@ def finished_result(run_dir: Path) -> RunResult | None:
         return None
 
 
+#: config keys added after run ids were in use, with the value that reproduces the older behaviour:
+#: at that value they are left out of the hash, so finished runs keep their ids and a rerun reuses them
+ID_NEUTRAL: dict[str, Any] = {"tokenize_words": "xtreme"}
+
+
+def _id_spec(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _id_spec(v) for k, v in value.items() if not (k in ID_NEUTRAL and v == ID_NEUTRAL[k])}
+    return value
+
+
 def run_id(kind: str, task: str, spec: dict[str, Any]) -> str:
     """``<kind>-<task>-<hash>``: the hash covers the resolved config, data and parent."""
-    digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:10]
+    digest = hashlib.sha256(json.dumps(_id_spec(spec), sort_keys=True, default=str).encode()).hexdigest()[:10]
     return f"{kind}-{task}-{digest}"
 
 

@@ -130,6 +130,7 @@ def evaluate_run(
         "eval": cfg.eval.model_dump(),
         "max_length": cfg.eval.max_length or cfg.train.max_length,
         "doc_stride": cfg.train.doc_stride,
+        "tokenize_words": cfg.train.tokenize_words,
         "parent": parent.checkpoint_sha256,
         "head": head_task,
         "kind": kind,
@@ -162,7 +163,7 @@ def evaluate_run(
             examples = splits[lang].examples
             if cfg.eval.max_examples:
                 examples = examples[: cfg.eval.max_examples]
-            feats = features_for(fmt, splits[lang], examples, tokenizer, labels, max_length, cfg.train.doc_stride)
+            feats = features_for(fmt, splits[lang], examples, tokenizer, labels, max_length, cfg.train.doc_stride, cfg.train.tokenize_words)
             preds = predict(model, head_task, fmt, examples, feats, labels, cfg.eval.batch_size, precision, pad_id, bar)
             gold = [ex for ex in examples if fmt.has_gold(ex)]
             metrics[lang] = fmt.score(gold, preds, lang) if gold else {}
@@ -174,7 +175,7 @@ def evaluate_run(
                     spec = Perturbation(kind, rate, cfg.eval.perturb_seed)
                     noisy = perturb_examples(examples, spec)
                     noisy_split = replace(splits[lang], split=f"{split}~{kind}{rate:g}s{spec.seed}", fingerprint=f"{splits[lang].fingerprint}~{kind}{rate:g}s{spec.seed}")
-                    noisy_feats = features_for(fmt, noisy_split, noisy, tokenizer, labels, max_length, cfg.train.doc_stride)
+                    noisy_feats = features_for(fmt, noisy_split, noisy, tokenizer, labels, max_length, cfg.train.doc_stride, cfg.train.tokenize_words)
                     noisy_preds = predict(model, head_task, fmt, noisy, noisy_feats, labels, cfg.eval.batch_size, precision, pad_id, bar)
                     noisy_gold = [ex for ex in noisy if fmt.has_gold(ex)]
                     scored = fmt.score(noisy_gold, noisy_preds, lang) if noisy_gold else {}

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from xstilts.config import TokenizeWords
 from xstilts.data.files import read_text
 from xstilts.data.plain import read_rows
 from xstilts.data.schema import DataError, Example
@@ -162,8 +163,15 @@ class TrainableFormat(Format, Protocol):
     def label_list(self, task: TaskSpec, examples: Sequence[Example]) -> list[str]:
         """The label names the head predicts (the task's, or those seen in training data)."""
 
-    def featurize(self, examples: Sequence[Example], tokenizer: Any, labels: list[str], max_length: int, doc_stride: int) -> list[Feature]:
-        """Tokenise once; each feature remembers its example index (``ex``) and its length (``len``)."""
+    def featurize(
+        self, examples: Sequence[Example], tokenizer: Any, labels: list[str], max_length: int, doc_stride: int,
+        tokenize_words: TokenizeWords = "xtreme",
+    ) -> list[Feature]:
+        """Tokenise once; each feature remembers its example index (``ex``) and its length (``len``).
+
+        ``doc_stride`` matters to formats with windows (QA), ``tokenize_words`` to formats of pre-split
+        words (tagging); the others ignore them.
+        """
 
     def collate(self, features: Sequence[Feature], pad_id: int) -> dict[str, torch.Tensor]:
         """Pad a batch to its own longest member (dynamic padding)."""

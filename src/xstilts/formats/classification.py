@@ -23,6 +23,7 @@ from xstilts.formats.base import (
     Format,
     SplitCounts,
     TaskSpec,
+    TokenizeWords,
     encoder_inputs,
     label_accuracy,
     prediction_lines,
@@ -130,7 +131,7 @@ class Classification(Format):
             return list(task.labels)
         return sorted({ex.label for ex in examples if ex.label is not None})
 
-    def featurize(self, examples: Sequence[ClassificationExample], tokenizer: Any, labels: list[str], max_length: int, doc_stride: int) -> list[Feature]:
+    def featurize(self, examples: Sequence[ClassificationExample], tokenizer: Any, labels: list[str], max_length: int, doc_stride: int, tokenize_words: TokenizeWords = "xtreme") -> list[Feature]:
         index = {name: i for i, name in enumerate(labels)}
         pairs = any(ex.text_b is not None for ex in examples)
         firsts = [ex.text_a for ex in examples]

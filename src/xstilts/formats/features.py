@@ -1,7 +1,7 @@
 """Tokenise once and cache: features live in ``$XSTILTS_CACHE/features`` as plain ``.npz`` arrays.
 
 The key covers everything that changes the features (tokenizer files, data fingerprint, format,
-labels, lengths), so a stale cache is never read. Arrays only, never pickles.
+labels, lengths, how tagging tokenises words), so a stale cache is never read. Arrays only, never pickles.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 
 from xstilts.data.load import Split
 from xstilts.data.schema import Example
-from xstilts.formats.base import Feature, Format
+from xstilts.formats.base import Feature, Format, TokenizeWords
 from xstilts.paths import atomic_write_bytes, cache_dir
 
 
@@ -100,9 +100,10 @@ def cached_features(key_parts: dict[str, Any], build: Callable[[], list[Feature]
 
 
 def features_for(
-    fmt: Format, split: Split, examples: Sequence[Example], tokenizer: Any, labels: list[str], max_length: int, doc_stride: int
+    fmt: Format, split: Split, examples: Sequence[Example], tokenizer: Any, labels: list[str], max_length: int, doc_stride: int,
+    tokenize_words: TokenizeWords = "xtreme",
 ) -> list[Feature]:
-    """A split's features, tokenised once per (tokenizer, data, format, labels, lengths) and cached."""
+    """A split's features, tokenised once per (tokenizer, data, format, labels, lengths, word tokenisation) and cached."""
     key = {
         "format": fmt.name,
         "task": split.task,
@@ -117,4 +118,6 @@ def features_for(
         "doc_stride": doc_stride,
         "v": 1,
     }
-    return cached_features(key, lambda: fmt.featurize(examples, tokenizer, labels, max_length, doc_stride))
+    if tokenize_words != "xtreme":  # the default keeps the keys of caches written before the option existed
+        key["tokenize_words"] = tokenize_words
+    return cached_features(key, lambda: fmt.featurize(examples, tokenizer, labels, max_length, doc_stride, tokenize_words=tokenize_words))

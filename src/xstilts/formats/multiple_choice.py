@@ -30,6 +30,7 @@ from xstilts.formats.base import (
     Format,
     SplitCounts,
     TaskSpec,
+    TokenizeWords,
     attention_mask,
     label_accuracy,
     pad_sequences,
@@ -189,7 +190,7 @@ class MultipleChoice(Format):
     def label_list(self, task: TaskSpec, examples: Sequence[MultipleChoiceExample]) -> list[str]:
         return [str(i) for i in range(choice_count(examples))]
 
-    def featurize(self, examples: Sequence[MultipleChoiceExample], tokenizer: Any, labels: list[str], max_length: int, doc_stride: int) -> list[Feature]:
+    def featurize(self, examples: Sequence[MultipleChoiceExample], tokenizer: Any, labels: list[str], max_length: int, doc_stride: int, tokenize_words: TokenizeWords = "xtreme") -> list[Feature]:
         n = choice_count(examples) if examples else len(labels)
         if n != len(labels):
             raise ValueError(f"examples have {n} choices but the head was built for {len(labels)}")

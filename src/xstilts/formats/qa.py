@@ -42,6 +42,7 @@ from xstilts.formats.base import (
     Format,
     SplitCounts,
     TaskSpec,
+    TokenizeWords,
     encoder_inputs,
     register_format,
     text_counts,
@@ -244,7 +245,7 @@ class QA(Format):
     def label_list(self, task: TaskSpec, examples: Sequence[QAExample]) -> list[str]:
         return ["start", "end"]
 
-    def featurize(self, examples: Sequence[QAExample], tokenizer: Any, labels: list[str], max_length: int, doc_stride: int) -> list[Feature]:
+    def featurize(self, examples: Sequence[QAExample], tokenizer: Any, labels: list[str], max_length: int, doc_stride: int, tokenize_words: TokenizeWords = "xtreme") -> list[Feature]:
         room = max_length - tokenizer.num_special_tokens_to_add(pair=True) - doc_stride - 1
         if room < 1:
             raise ValueError(f"max_length {max_length} leaves no room for a question beside doc_stride {doc_stride}")

@@ -1,10 +1,21 @@
 """Sequence tagging (UD-POS, PAN-X NER, CCG): one tag per word, predicted at the word's first subword.
 
-Words reach the tokenizer pre-split (``is_split_into_words``) and each with a leading space. That one
-space makes every tokenizer family treat each word as it treats a word inside running text:
-byte-level BPE (RoBERTa, GPT-2) needs it to produce ``Ġword`` pieces, SentencePiece turns it into the
-``▁`` it would prepend anyway, and WordPiece drops it. Only the first subword of each word carries a
-label (-100 elsewhere), so sub-word splitting cannot inflate the score (PAPER.md).
+By default (``train.tokenize_words=xtreme``) words reach the tokenizer pre-split (``is_split_into_words``)
+and each with a leading space. That one space makes every tokenizer family treat each word as it treats
+a word inside running text: byte-level BPE (RoBERTa, GPT-2) needs it to produce ``Ġword`` pieces,
+SentencePiece turns it into the ``▁`` it would prepend anyway, and WordPiece drops it. Only the first
+subword of each word carries a label (-100 elsewhere), so sub-word splitting cannot inflate the score
+(PAPER.md). This is XTREME's protocol, and scores stay comparable with it.
+
+It is not how Japanese, Chinese or Thai are written: their words follow each other with no space, and a
+SentencePiece model has rarely seen ``▁`` before every word of them. ``tokenize_words=as_written`` joins
+such words as they are written (:func:`xstilts.formats.scripts.written_text`), tokenises the sentence
+whole with character offsets, and gives each subword to the word of its first non-space character (a
+bare space piece to the word it precedes). A word's first subword is the one that starts at its first
+character. Where the tokenizer fuses the end of one word with the start of the next (``への`` over the
+words ``へ`` and ``の``), the later word gets its space back and the sentence is tokenised again, so every
+word still has a subword of its own; those words are counted (``merged_words``). A sentence with nothing
+to join is tokenised exactly as in the default.
 
 Sentences longer than ``max_length`` are cut at the end. Words cut away, and words that tokenise to
 nothing (a lone zero-width character), still get a tag: ``O`` where the label set has it, else the
@@ -19,7 +30,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import torch
@@ -36,11 +47,13 @@ from xstilts.formats.base import (
     Format,
     SplitCounts,
     TaskSpec,
+    TokenizeWords,
     Units,
     encoder_inputs,
     pad_sequences,
     register_format,
 )
+from xstilts.formats.scripts import written_text
 from xstilts.formats.tagging_metric import (
     read_tag_predictions,
     read_tag_sentences,
@@ -130,6 +143,8 @@ class TagPrediction:
     empty: int = 0
     #: word positions that got the fallback tag (filled in by decode)
     fallback_at: list[int] = field(default_factory=list)
+    #: words given back their space because a subword fused them to the word before (as_written only)
+    merged: int | None = None
 
 
 def tags_of(prediction: TagPrediction | list[str]) -> list[str]:
@@ -153,6 +168,89 @@ def _split_specials(ids: list[int], word_ids: list[int | None]) -> tuple[list[in
         return ids, [], []
     first, last = content[0], content[-1]
     return ids[:first], list(range(first, last + 1)), ids[last + 1 :]
+
+
+#: one tokenised sentence: its ids, the word of each subword (None for specials), words re-spaced (or None)
+Encoded = tuple[list[int], list[int | None], int | None]
+
+
+def _pre_split(sentences: Sequence[TaggingExample], tokenizer: Any) -> list[Encoded]:
+    """XTREME's way: every word separately, each with a leading space."""
+    enc = tokenizer([[" " + w for w in ex.tokens] for ex in sentences], is_split_into_words=True)
+    return [(enc["input_ids"][j], enc.word_ids(j), None) for j in range(len(sentences))]
+
+
+def _align(text: str, spans: Sequence[tuple[int, int]], offsets: Sequence[tuple[int, int]], sequence: Sequence[int | None]) -> tuple[list[int | None], set[int]]:
+    """The word of each subword, and the words whose first character a subword from an earlier word covers.
+
+    A subword belongs to the word of its first non-space character; a piece that is only space (a bare
+    ``▁``) belongs to the word it precedes, as it does when words are fed one by one.
+    """
+    owner: list[int] = []
+    for w, (_, end) in enumerate(spans):
+        owner += [w] * (end - len(owner))  # a word owns its leading space
+    words: list[int | None] = []
+    fused: set[int] = set()
+    for (start, end), seq in zip(offsets, sequence, strict=True):
+        if seq is None or not owner:
+            words.append(None)
+            continue
+        chars = [c for c in range(start, end) if not text[c].isspace()]
+        first = owner[min(chars[0] if chars else start, len(owner) - 1)]
+        words.append(first)
+        if chars:
+            fused.update(range(first + 1, owner[chars[-1]] + 1))
+    return words, fused
+
+
+def _as_written(sentences: Sequence[TaggingExample], tokenizer: Any) -> list[Encoded]:
+    """Whitespace-free words joined as written, tokenised whole, subwords mapped back by offsets.
+
+    Sentences with nothing to join go XTREME's way, so they come out exactly as in the default.
+    """
+    written = {j: any(written_text(ex.tokens)[2]) for j, ex in enumerate(sentences)}
+    plain = [j for j, joined in written.items() if not joined]
+    out: dict[int, Encoded] = dict(zip(plain, _pre_split([sentences[j] for j in plain], tokenizer), strict=True)) if plain else {}
+    spaced: dict[int, frozenset[int]] = {j: frozenset() for j, joined in written.items() if joined}
+    if spaced and not getattr(tokenizer, "is_fast", False):
+        raise ValueError(f"tokenize_words=as_written maps subwords to words by character offsets: {type(tokenizer).__name__} is not a fast tokenizer")
+    while spaced:  # each pass spaces at least one more word of every sentence it keeps: it ends
+        todo = sorted(spaced)
+        texts = [written_text(sentences[j].tokens, spaced[j]) for j in todo]
+        enc = tokenizer([text for text, _, _ in texts], return_offsets_mapping=True)
+        for n, (j, (text, spans, joined)) in enumerate(zip(todo, texts, strict=True)):
+            words, fused = _align(text, spans, enc["offset_mapping"][n], enc.sequence_ids(n))
+            out[j] = (enc["input_ids"][n], words, len(spaced[j]))
+            respace = {w for w in fused if joined[w]}
+            if respace:
+                spaced[j] |= respace
+            else:
+                del spaced[j]
+    return [out[j] for j in range(len(sentences))]
+
+
+def _labelled(ex: TaggingExample, ids: list[int], words: list[int | None], index: Mapping[str, int], max_length: int) -> Feature:
+    """Labels on first subwords, content cut (never the special tokens) to ``max_length``.
+
+    Cutting here rather than in the tokenizer tells us exactly which words were lost.
+    """
+    head, content, tail = _split_specials(ids, words)
+    content = content[: max(0, max_length - len(head) - len(tail))]
+    seen: set[int] = set()
+    word_ids, label_ids = [-1] * len(head), [-100] * len(head)
+    for k in content:
+        w = words[k]
+        first = w not in seen
+        seen.add(w)
+        word_ids.append(w if first else -1)
+        tag = ex.tags[w] if ex.tags is not None and first else None
+        label_ids.append(index.get(tag, -100) if tag is not None else -100)
+    word_ids += [-1] * len(tail)
+    label_ids += [-100] * len(tail)
+    input_ids = head + [ids[k] for k in content] + tail
+    last = max(seen) if seen else -1
+    lost = len({w for w in words if w is not None and w > last})
+    return {"input_ids": input_ids, "labels": label_ids, "word_ids": word_ids, "truncated": lost, "len": len(input_ids)}
 
 
 class Tagging(Format):
@@ -209,35 +307,24 @@ class Tagging(Format):
             return list(task.labels)
         return sorted({tag for ex in examples for tag in ex.tags or ()})
 
-    def featurize(self, examples: Sequence[TaggingExample], tokenizer: Any, labels: list[str], max_length: int, doc_stride: int) -> list[Feature]:
-        """Tokenise whole sentences, then cut the content (never the special tokens) to ``max_length``.
-
-        Cutting here rather than in the tokenizer tells us exactly which words were lost.
-        """
+    def featurize(
+        self, examples: Sequence[TaggingExample], tokenizer: Any, labels: list[str], max_length: int, doc_stride: int,
+        tokenize_words: TokenizeWords = "xtreme",
+    ) -> list[Feature]:
+        """Tokenise whole sentences (words pre-split, or ``as_written``), then label first subwords."""
+        if tokenize_words not in get_args(TokenizeWords):
+            raise ValueError(f"tokenize_words={tokenize_words!r}: expected one of {', '.join(get_args(TokenizeWords))}")
         index = {name: i for i, name in enumerate(labels)}
+        encode = _as_written if tokenize_words == "as_written" else _pre_split
         feats: list[Feature] = []
         for lo in range(0, len(examples), _CHUNK):
             chunk = examples[lo : lo + _CHUNK]
-            enc = tokenizer([[" " + w for w in ex.tokens] for ex in chunk], is_split_into_words=True)
-            for j, ex in enumerate(chunk):
-                ids, words = enc["input_ids"][j], enc.word_ids(j)
-                head, content, tail = _split_specials(ids, words)
-                content = content[: max(0, max_length - len(head) - len(tail))]
-                seen: set[int] = set()
-                word_ids, label_ids = [-1] * len(head), [-100] * len(head)
-                for k in content:
-                    w = words[k]
-                    first = w not in seen
-                    seen.add(w)
-                    word_ids.append(w if first else -1)
-                    tag = ex.tags[w] if ex.tags is not None and first else None
-                    label_ids.append(index.get(tag, -100) if tag is not None else -100)
-                word_ids += [-1] * len(tail)
-                label_ids += [-100] * len(tail)
-                input_ids = head + [ids[k] for k in content] + tail
-                last = max(seen) if seen else -1
-                lost = len({w for w in words if w is not None and w > last})
-                feats.append({"input_ids": input_ids, "labels": label_ids, "word_ids": word_ids, "truncated": lost, "ex": lo + j, "len": len(input_ids)})
+            for j, (ex, (ids, words, merged)) in enumerate(zip(chunk, encode(chunk, tokenizer), strict=True)):
+                feat = _labelled(ex, ids, words, index, max_length)
+                feat["ex"] = lo + j
+                if tokenize_words == "as_written":
+                    feat["merged"] = merged or 0
+                feats.append(feat)
         return feats
 
     def collate(self, features: Sequence[Feature], pad_id: int) -> dict[str, torch.Tensor]:
@@ -260,12 +347,15 @@ class Tagging(Format):
         """One tag per word from its first subword; words without one get the fallback tag."""
         per_word: dict[int, dict[int, str]] = {}
         truncated: dict[int, int] = {}
+        merged: dict[int, int] = {}
         for f, out in zip(features, outputs, strict=True):
             tags = per_word.setdefault(f["ex"], {})
             for w, label in zip(f["word_ids"], out, strict=True):
                 if w >= 0:
                     tags[w] = labels[label]
             truncated[f["ex"]] = truncated.get(f["ex"], 0) + int(f.get("truncated", 0))
+            if "merged" in f:
+                merged[f["ex"]] = merged.get(f["ex"], 0) + int(f["merged"])
         fallback = self._fallback(labels, per_word)
         preds: dict[str, TagPrediction] = {}
         for i, ex in enumerate(examples):
@@ -277,6 +367,7 @@ class Tagging(Format):
                 truncated=n_truncated,
                 empty=len(missing) - n_truncated,
                 fallback_at=missing,
+                merged=merged.get(i, 0) if merged else None,
             )
         return preds
 
@@ -303,6 +394,9 @@ class Tagging(Format):
         out["n"] = float(len(scored))
         out["truncated_words"] = float(sum(getattr(predictions[ex.id], "truncated", 0) for ex in scored))
         out["empty_words"] = float(sum(getattr(predictions[ex.id], "empty", 0) for ex in scored))
+        merged = [getattr(predictions[ex.id], "merged", None) for ex in scored]
+        if any(m is not None for m in merged):  # tokenised as written: words a subword fused are counted
+            out["merged_words"] = float(sum(m or 0 for m in merged))
         return out
 
     def write_predictions(self, path: Path, examples: Sequence[TaggingExample], predictions: dict[str, Any]) -> None:

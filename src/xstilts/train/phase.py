@@ -106,8 +106,8 @@ def train_run(task_names: Sequence[str], cfg: RunConfig, out: Path, init: Path |
         dev_ex = labeled(fmt, d.dev.examples)
         if cfg.train.eval_examples and len(dev_ex) > cfg.train.eval_examples:
             dev_ex = random.Random(cfg.seed + 1).sample(dev_ex, cfg.train.eval_examples)
-        train_feats = features_for(fmt, d.train, train_ex, tokenizer, labels, cfg.train.max_length, cfg.train.doc_stride)
-        dev_feats = features_for(fmt, d.dev, dev_ex, tokenizer, labels, cfg.train.max_length, cfg.train.doc_stride)
+        train_feats = features_for(fmt, d.train, train_ex, tokenizer, labels, cfg.train.max_length, cfg.train.doc_stride, cfg.train.tokenize_words)
+        dev_feats = features_for(fmt, d.dev, dev_ex, tokenizer, labels, cfg.train.max_length, cfg.train.doc_stride, cfg.train.tokenize_words)
         phase_tasks.append(PhaseTask(d.task.name, fmt, labels, d.task.metric, train_feats, dev_ex, dev_feats))
 
     device = pick_device(cfg.train.device)
