@@ -39,8 +39,8 @@ def grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return runs
 
 
-def claims(*items: dict, samples: int = 1000) -> ClaimSet:
-    return ClaimSet(name="test", bootstrap_samples=samples, claims=[Claim(**{"text": c["id"], **c}) for c in items])
+def claims(*items: dict, samples: int = 1000, correction: str = "none") -> ClaimSet:
+    return ClaimSet(name="test", bootstrap_samples=samples, correction=correction, claims=[Claim(**{"text": c["id"], **c}) for c in items])
 
 
 def by_id(results):

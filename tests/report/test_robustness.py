@@ -141,7 +141,7 @@ def test_narrows_gap_claims_read_the_change_in_gap(grid: Path) -> None:
     from xstilts.claims import Claim, ClaimSet
     from xstilts.report.claims import check_claims
 
-    claims = ClaimSet(name="t", bootstrap_samples=300, claims=[
+    claims = ClaimSet(name="t", bootstrap_samples=300, correction="none", claims=[
         Claim(id="mean", text="t", type="narrows_gap", intermediate="mnli", target="xnli"),
         Claim(id="en", text="t", type="narrows_gap", intermediate="mnli", target="xnli", language="en"),
         Claim(id="absent", text="t", type="narrows_gap", intermediate="mnli", target="udpos"),

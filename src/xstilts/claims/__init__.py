@@ -49,6 +49,9 @@ class Claim(BaseModel):
     expected: list[str] | None = None
     language: str = "mean"
     distance: Literal["genetic"] = "genetic"
+    #: best_per_target_gain: choose each target's intermediate task on the English dev score (``dev``),
+    #: on held-out seeds (``seeds``), or on the reported test scores as the paper did (``test``, optimistic)
+    selection: Literal["dev", "seeds", "test"] = "dev"
     source: str = ""
 
     @model_validator(mode="after")
@@ -72,6 +75,9 @@ class ClaimSet(BaseModel):
     bootstrap_samples: int = 1000
     bootstrap_seed: int = 0
     alpha: float = 0.05
+    #: multiple-comparison correction that verdicts obey: a claim stays supported only if its adjusted
+    #: p-value is below alpha (``holm``: family-wise; ``bh``: false discovery rate; ``none``)
+    correction: Literal["holm", "bh", "none"] = "holm"
     claims: list[Claim]
 
 

@@ -9,7 +9,6 @@ per-example scores cannot be rebuilt leave the claim with seeds only, and the ve
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -20,13 +19,11 @@ import numpy as np
 
 from xstilts.claims import Claim, ClaimSet
 from xstilts.paths import atomic_write_json, atomic_write_text
-from xstilts.report.bootstrap import bootstrap_task_scores
-from xstilts.report.examples import GoldCache, Units, run_units
-from xstilts.report.matrix import candidates, pair_seeds, transfer_matrix
+from xstilts.report.cells import Cell, Grid
+from xstilts.report.matrix import pair_seeds
 from xstilts.report.render import REPORT_DIR, markdown_table, md_escape
-from xstilts.report.robustness import Robustness, robustness
-from xstilts.report.runs import ScoreTable, score_table
-from xstilts.report.stats import bootstrap_ci, bootstrap_p, decide, seed_test
+from xstilts.report.runs import score_table
+from xstilts.report.stats import benjamini_hochberg, bootstrap_ci, bootstrap_p, decide, holm, seed_test
 from xstilts.report.xtreme import GROUPS, XTREME_TASKS
 
 TARGET_SETS = {
@@ -36,7 +33,6 @@ TARGET_SETS = {
     "qa": GROUPS["question answering"],
     "retrieval": GROUPS["retrieval"],
 }
-Cell = tuple[str, str]  # (intermediate, target)
 Effect = Callable[[dict[Cell, Any]], Any]
 
 
@@ -58,49 +54,13 @@ class ClaimResult:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     parts: list[ClaimResult] = field(default_factory=list)
-
-
-class Grid:
-    """The runs of one model as cells, plus their per-example bootstrap scores (computed on demand)."""
-
-    def __init__(self, table: ScoreTable, run_dir: Path, samples: int, seed: int, alpha: float) -> None:
-        self.table, self.run_dir = table, run_dir
-        self.runs = table.runs.set_index("run_id", drop=False)
-        self.cells: dict[Cell, dict[int, str]] = {}
-        for r in table.runs.itertuples(index=False):
-            self.cells.setdefault((r.intermediate, r.target), {})[int(r.seed)] = r.run_id
-        self.matrix = transfer_matrix(table.runs)
-        self.intermediates = sorted(set(candidates(self.matrix)["intermediate"]))
-        self.targets = sorted(set(table.runs["target"]))
-        self.samples, self.seed, self.alpha = samples, seed, alpha
-        self.boot: dict[str, np.ndarray] = {}
-        self.no_boot: dict[str, str] = {}
-        self.gold = GoldCache()
-        self._robustness: Robustness | None = None
-
-    def robustness(self) -> Robustness:
-        """Domain gaps and their changes, computed once, when a domain-shift claim first asks."""
-        if self._robustness is None:
-            self._robustness = robustness(self.run_dir, self.table.model, self.samples, self.seed, self.alpha)
-        return self._robustness
-
-    def score(self, rid: str) -> float:
-        return float(self.runs.at[rid, "score"])
-
-    def prepare_bootstrap(self, run_ids: set[str]) -> None:
-        """Rebuild per-example scores for these runs and bootstrap them all on shared resamples."""
-        todo = sorted(run_ids - set(self.boot) - set(self.no_boot))
-        if not todo or self.samples <= 0:
-            return
-        units: dict[str, tuple[str, dict[str, Units]]] = {}
-        for rid in todo:
-            folder = self.run_dir / str(self.runs.at[rid, "path"])
-            try:
-                raw = json.loads((folder / "result.json").read_text(encoding="utf-8"))
-                units[rid] = (raw["task"], run_units(raw, folder, self.gold))
-            except (OSError, ValueError, KeyError) as exc:
-                self.no_boot[rid] = str(exc)
-        self.boot.update(bootstrap_task_scores(units, self.samples, self.seed))
+    #: how a best-per-target claim chose its intermediate tasks (dev, seeds or test)
+    selection: str | None = None
+    #: max of the seed and bootstrap p-values: both tests must reject for a verdict (intersection-union)
+    p_claim: float | None = None
+    #: ``p_claim`` adjusted over the claim file's family (Holm and Benjamini-Hochberg)
+    p_holm: float | None = None
+    p_bh: float | None = None
 
 
 def resolve_targets(spec: str | list[str], grid: Grid) -> tuple[list[str], list[str]]:
@@ -216,18 +176,31 @@ def check_improves_mean(claim: Claim, grid: Grid) -> ClaimResult:
 
 
 def check_best_per_target(claim: Claim, grid: Grid) -> ClaimResult:
+    """The best-per-target gain, its intermediate task chosen by ``claim.selection`` (default: English dev)."""
+    from xstilts.report.selection import RULES, selected_gain
+
     targets, missing_t = resolve_targets(claim.target, grid)
-    cand = candidates(grid.matrix)
-    picks = {t: str(g.loc[g["mean"].idxmax(), "intermediate"]) for t, g in cand.groupby("target") if t in targets}
-    cells = [(picks[t], t) for t in targets if t in picks and (claim.baseline, t) in grid.cells]
-    absent = missing_t + [t for t in targets if t not in {c[1] for c in cells}]
-    if not cells:
-        return _missing(claim, [], absent)
-    notes = [f"picked per target (highest mean task score, as the paper did; optimistic): {', '.join(f'{t}: {i}' for i, t in cells)}"]
-    result = evaluate_effect(claim, grid, cells, lambda d: _mean([d[c] for c in cells]), notes)
+    rule = claim.selection
+    sel = selected_gain(grid, targets, rule, claim.baseline, grid.alpha)
+    notes = list(sel.notes)
+    if not sel.targets and rule == "dev":
+        retry = selected_gain(grid, targets, "seeds", claim.baseline, grid.alpha)
+        if retry.targets:
+            notes.append("no English dev scores to pick on: picked on held-out seeds instead")
+            sel, notes = retry, notes + retry.notes
+    absent = missing_t + [t for t in targets if t not in sel.targets]
+    if not sel.targets or sel.gain is None:
+        return _missing(claim, [], absent) if not notes else ClaimResult(
+            claim.id, claim.text, claim.type, "inconclusive", "; ".join(notes), notes=notes)
+    notes.insert(0, f"selection: {sel.rule}, {RULES[sel.rule]}: " + ", ".join(f"{t}: {i}" for t, i in sorted(sel.picks.items())))
+    st = seed_test(sel.per_seed, 0.0, grid.alpha)
+    vs_threshold = seed_test(sel.per_seed, claim.at_least, grid.alpha) if claim.at_least is not None else None
+    d = decide(sel.gain, st, sel.ci, claim.at_least, vs_threshold)
+    result = ClaimResult(claim.id, claim.text, claim.type, d.verdict, d.reason, sel.gain, sel.ci, sel.ci_method, sel.p_seeds,
+                         sel.p_method, sel.p_bootstrap, len(sel.seeds), sel.per_seed, notes=notes, selection=sel.rule)  # fmt: skip
     if absent:
         result.notes.append(f"targets without an intermediate run and a {claim.baseline} run: {', '.join(absent)}")
-        if claim.at_least is not None and cells:
+        if claim.at_least is not None:
             result.verdict = "inconclusive"
             result.reason = f"the claimed {claim.at_least:g} is over all of {claim.target}; {len(absent)} target(s) missing"
     return result
@@ -352,7 +325,44 @@ def check_claims(claim_set: ClaimSet, run_dir: Path | str, model: str | None = N
     """A verdict for every claim; ``samples`` overrides the claim file's bootstrap size (0 = seeds only)."""
     n = claim_set.bootstrap_samples if samples is None else samples
     grid = Grid(score_table(run_dir, model), Path(run_dir), n, claim_set.bootstrap_seed, claim_set.alpha)
-    return [CHECKS[c.type](c, grid) for c in claim_set.claims]
+    results = [CHECKS[c.type](c, grid) for c in claim_set.claims]
+    correct_family(results, claim_set.correction, claim_set.alpha)
+    return results
+
+
+def claim_p(r: ClaimResult) -> float | None:
+    """The p-value of a verdict that needs both tests: the larger of the two (an intersection-union test).
+
+    With fewer than 3 seeds the seed check is sign agreement, whose p never falls below 0.5; the
+    bootstrap's p stands alone there. A claim of parts that must all hold takes the largest part's.
+    """
+    if r.parts:
+        ps = [claim_p(p) for p in r.parts]
+        for part, p in zip(r.parts, ps, strict=True):
+            part.p_claim = p
+        return None if any(p is None for p in ps) else max(ps)  # type: ignore[type-var]
+    t_test = r.p_method.startswith("paired t-test")
+    if r.p_bootstrap is not None:
+        tested = [r.p_bootstrap] + ([r.p_value] if t_test and r.p_value is not None else [])
+    else:
+        tested = [r.p_value] if r.p_value is not None else []
+    return max(tested) if tested else None
+
+
+def correct_family(results: list[ClaimResult], correction: str, alpha: float) -> None:
+    """Holm and BH adjusted p-values over the claim file; ``correction`` decides which one verdicts obey."""
+    ps = [claim_p(r) for r in results]
+    for r, p, h, b in zip(results, ps, holm(ps), benjamini_hochberg(ps), strict=True):
+        r.p_claim, r.p_holm, r.p_bh = p, h, b
+    if correction == "none":
+        return
+    m = sum(p is not None for p in ps)
+    for r in results:
+        adjusted = r.p_holm if correction == "holm" else r.p_bh
+        if r.verdict == "supported" and adjusted is not None and adjusted >= alpha:
+            name = "Holm" if correction == "holm" else "Benjamini-Hochberg"
+            r.verdict = "inconclusive"
+            r.reason = f"supported before correction, but the {name}-adjusted p over {m} claims is {adjusted:.3g} (≥ {alpha:g})"
 
 
 def _num(v: float | None, sign: bool = False) -> str:
@@ -372,7 +382,7 @@ def summary_rows(results: list[ClaimResult], samples: int = 1000, why: bool = Tr
     for r in results:
         row = {"claim": r.id, "verdict": r.verdict, "effect": _num(r.effect, sign=True),
                "95% CI": f"[{r.ci[0]:+.2f}, {r.ci[1]:+.2f}]" if r.ci else "–", "p seeds": _num(r.p_value),
-               "p boot": _p_boot(r, samples), "seeds": str(r.n_seeds)}  # fmt: skip
+               "p boot": _p_boot(r, samples), "p Holm": _num(r.p_holm), "p BH": _num(r.p_bh), "seeds": str(r.n_seeds)}  # fmt: skip
         if why:
             row["why"] = r.reason
         rows.append(row)

@@ -9,7 +9,8 @@ pickling refused; lang2vec's own loader is not used.
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
+from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 
@@ -25,9 +26,11 @@ DISTANCES = ("genetic",)
 
 @lru_cache(maxsize=1)
 def _families() -> tuple[dict[str, int], np.ndarray]:
-    with resources.as_file(resources.files("lang2vec") / "data" / "family_features.npz") as path:
-        data = np.load(path, allow_pickle=False)
-        langs, matrix = data["langs"], data["data"][:, :, 0]
+    # located through the installed distribution, not by importing ``lang2vec``: the package also
+    # installs a script ``bin/lang2vec.py`` that shadows it whenever ``bin/`` is first on sys.path
+    path = Path(str(metadata.distribution("lang2vec").locate_file("lang2vec/data/family_features.npz")))
+    data = np.load(path, allow_pickle=False)
+    langs, matrix = data["langs"], data["data"][:, :, 0]
     return {str(code): i for i, code in enumerate(langs)}, matrix
 
 

@@ -17,12 +17,17 @@ import pandas as pd
 from xstilts.paths import atomic_write_bytes, atomic_write_text, safe_child, safe_name, strict_json_dumps
 from xstilts.report import plots
 from xstilts.report.robustness import curve_cells, shift_cells, shift_notes, to_json
+from xstilts.report.selection import selection_table
 from xstilts.report.tables import (
     Report,
     best_cells,
     best_summary,
     delta_cells,
+    power_cells,
     score_cells,
+    selection_cells,
+    selection_notes,
+    test_cells,
     xtreme_cells,
     xtreme_notes,
 )
@@ -102,6 +107,17 @@ def sections(report: Report) -> list[tuple[str, pd.DataFrame | None, list[str]]]
         ("Change vs none: mean ± std of per-seed deltas (pairs)", delta_cells(report.matrix),
          ["Paired by seed; a baseline with one seed is the fixed reference for every seed."]),
         ("Best intermediate task per target", best_cells(report.best), best_summary(report.best)),
+        *([("Best-per-target gain, selection-corrected (mean over targets, paired by seed)",
+            selection_cells(report.selection), selection_notes(report.selection))] if report.selection else []),
+        *([("Change vs none, tested: Holm and Benjamini-Hochberg over the matrix", test_cells(report.tests),
+            ["p: the larger of the paired t-test over seeds (3+ seeds) and the paired bootstrap over test examples; "
+             "both must reject for a verdict. Holm controls the family-wise error, BH the false discovery rate, "
+             f"over all {len(report.tests)} cells."])] if not report.tests.empty else []),
+        *([("Seeds and power", power_cells(report.power),
+            ["From the measured s.d. of per-seed deltas (pooled over each target's intermediate tasks): the "
+             "smallest effect the grid's seeds detect with 80% power (two-sided paired t-test, alpha 0.05), and the "
+             "seeds an effect of 1 or 2 points needs. With fewer than 3 seeds nothing is detectable: the seed check "
+             "is a sign test."])] if not report.power.empty else []),
         *([("Robustness under domain shift", shift_cells(report.shift), shift_notes(report.shift))]
           if not report.shift.gaps.empty else []),
         *([("Robustness to perturbations: score by noise rate p (mean over seeds)", curve_cells(report.curves),
@@ -165,6 +181,11 @@ def write_report(report: Report) -> dict[str, Path]:
     put("matrix.csv", report.matrix.to_csv(index=False))
     put("language_deltas.csv", report.lang_deltas.to_csv(index=False))
     put("best_per_target.csv", report.best.table.to_csv(index=False))
+    if report.selection:
+        put("selection.csv", selection_table(report.selection).to_csv(index=False))
+        put("selection.tex", latex_table(selection_cells(report.selection), "Best-per-target gain by selection rule (95% CI)."))
+    put("matrix_tests.csv", report.tests.to_csv(index=False))
+    put("power.csv", report.power.to_csv(index=False))
     put("xtreme.csv", xtreme_cells(report.xtreme).to_csv(index=False))
     put("matrix.tex", latex_table(score_cells(report.matrix), "Task score, mean ± std over seeds (seeds)."))
     put("delta.tex", latex_table(delta_cells(report.matrix), "Change vs no intermediate task, mean ± std of paired per-seed deltas."))

@@ -92,3 +92,50 @@ def decide(effect: float, seeds: SeedTest, ci: tuple[float, float] | None, at_le
     if hi < 0:
         return Decision("inconclusive", "the interval lies below 0 but the seeds do not agree")
     return Decision("inconclusive", "the 95% interval includes 0")
+
+
+def _family(p_values: Sequence[float | None]) -> tuple[list[int], np.ndarray]:
+    """Indices and values of the p-values that belong to the family (``None`` and NaN are not tested)."""
+    idx = [i for i, p in enumerate(p_values) if p is not None and not math.isnan(p)]
+    return idx, np.asarray([p_values[i] for i in idx], dtype=float)
+
+
+def holm(p_values: Sequence[float | None]) -> list[float | None]:
+    """Holm's step-down adjusted p-values: family-wise error control under any dependence.
+
+    Sorted ascending, the i-th (0-based) of m is scaled by (m - i); a running maximum keeps the
+    adjusted values in the order of the raw ones, and nothing exceeds 1.
+    """
+    idx, p = _family(p_values)
+    out: list[float | None] = [None] * len(p_values)
+    if not idx:
+        return out
+    order = np.argsort(p, kind="stable")
+    m = len(p)
+    adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    for rank, j in enumerate(order):
+        out[idx[j]] = float(adjusted[rank])
+    return out
+
+
+def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:
+    """Benjamini–Hochberg adjusted p-values (q-values): false discovery rate control.
+
+    Sorted ascending, the i-th (1-based) of m is scaled by m / i; a running minimum from the largest
+    down keeps them monotone. Valid under independence or positive dependence (PRDS), which paired
+    comparisons against one shared baseline satisfy in the usual one-sided sense.
+    """
+    idx, p = _family(p_values)
+    out: list[float | None] = [None] * len(p_values)
+    if not idx:
+        return out
+    order = np.argsort(p, kind="stable")
+    m = len(p)
+    scaled = p[order] * m / np.arange(1, m + 1)
+    adjusted = np.minimum(1.0, np.maximum(p[order], np.minimum.accumulate(scaled[::-1])[::-1]))  # never below raw (rounding)
+    for rank, j in enumerate(order):
+        out[idx[j]] = float(adjusted[rank])
+    return out
+
+
+CORRECTIONS = {"holm": holm, "bh": benjamini_hochberg}
