@@ -388,6 +388,8 @@ def report_cmd(run_dir: RunDirArg, model: ModelFilter = None) -> None:
         out_console.print(frame_table(tables.best_cells(report.best), "Best intermediate task per target"))
         for line in tables.best_summary(report.best):
             out_console.print(f"  {line}")
+    if report.selection:
+        out_console.print(frame_table(tables.selection_cells(report.selection), "Best-per-target gain by selection rule"))
     for note in report.scores.notes:
         out_console.print(f"[yellow]note[/yellow]: {note}", highlight=False)
     for path in written.values():
@@ -418,6 +420,58 @@ def claims_cmd(
         print(path)
 
 
+@app.command("rank")
+def rank_cmd(
+    target: Annotated[str, typer.Argument(help="Target task whose intermediate tasks are ranked")],
+    overrides: Annotated[list[str] | None, typer.Argument(help="key=value overrides, as given to `xstilts run` with --preset")] = None,
+    preset: Annotated[str | None, typer.Option("--preset", help="The grid (bundled name or YAML): its done intermediate stages are ranked")] = None,
+    run: Annotated[Path | None, typer.Option("--run", help="Run folder with the encoders (default: --check's, else runs/<preset name>)")] = None,
+    check: Annotated[Path | None, typer.Option("--check", help="A finished grid: compare with its measured gains")] = None,
+    max_examples: Annotated[int, typer.Option("--max-examples", min=0, help="English training examples probed (0: all)")] = 1000,
+    seeds: Annotated[list[int] | None, typer.Option("--seed", help="Only this seed's encoders (repeatable)")] = None,
+    pooling: Annotated[str, typer.Option("--pooling", help="Sentence units: 'first' token (what the head reads) or 'mean'")] = "first",
+    model: Annotated[str | None, typer.Option("--model", help="Without --preset: whose runs (default: the model with most runs)")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Intermediate tasks ordered by predicted benefit for a target (LogME, H-score, task similarity), before training it."""
+    from xstilts.progress import make_progress
+    from xstilts.report import rank as ranking
+
+    if pooling not in ("first", "mean"):
+        raise ConfigError(f"--pooling {pooling}: first or mean")
+    user = parse_overrides(list(overrides or []))
+    folder = run or check
+    if preset is not None:
+        from xstilts.experiment.grid import load_spec
+        from xstilts.presets import preset_path
+
+        spec = load_spec(preset_path(preset))
+        folder = folder or Path("runs") / spec.name
+        if not folder.is_dir():
+            raise ConfigError(f"--run {folder}: no such run folder (where `xstilts run {preset}` wrote its stages)")
+        sources = ranking.from_grid(spec, folder, target, user)
+    elif folder is not None:
+        sources = ranking.from_runs(folder, target, user, model)
+    else:
+        raise ConfigError("rank: --preset PRESET (a grid whose intermediate stages are done) or --run/--check RUN_DIR (finished runs)")
+    gains = ranking.measured_gains(check, target, sources.cfg.model.name) if check is not None else None  # fails before the work
+    with make_progress() as progress:
+        result = ranking.rank(target, sources, max_examples or None, seeds, pooling, progress)  # type: ignore[arg-type]
+    if check is not None and gains is not None:
+        ranking.check(result, check, gains)
+    if as_json:
+        print(strict_json_dumps(result.as_json()))
+        return
+    title = f"{target}: intermediate tasks by predicted benefit (LogME first)"
+    out_console.print(frame_table(ranking.ranking_frame(result), title))
+    out_console.print(f"  probed {result.examples} English {result.train_task} training examples: {result.units} units "
+                      f"({result.unit}), {result.classes} classes; pooling {result.pooling}", highlight=False)  # fmt: skip
+    for line in ranking.agreement_lines(result):
+        out_console.print(f"  {line}", highlight=False)
+    for note in result.notes:
+        out_console.print(f"[yellow]note[/yellow]: {note}", highlight=False)
+
+
 @export_app.command("xtreme")
 def export_xtreme_cmd(
     run_dir: RunDirArg,
@@ -438,13 +492,43 @@ def export_xtreme_cmd(
 
 @app.command("score")
 def score_cmd(
-    task: Annotated[str, typer.Argument(help="Task whose gold the predictions are scored against")],
-    predictions: Annotated[Path, typer.Option("--predictions", help="Predictions file in the task's format")],
-    language: Annotated[str, typer.Option("--language")],
+    task: Annotated[str, typer.Argument(help="Task whose gold the predictions are scored against, or 'xtreme' for XTREME submission files")],
+    pred: Annotated[Path | None, typer.Argument(metavar="PRED", help="xtreme: the predictions folder (or, with --task, one prediction file)", show_default=False)] = None,
+    label: Annotated[Path | None, typer.Argument(metavar="LABEL", help="xtreme: the labels folder (or, with --task, one label file)", show_default=False)] = None,
+    predictions: Annotated[Path | None, typer.Option("--predictions", help="Predictions file in the task's format")] = None,
+    language: Annotated[str | None, typer.Option("--language", help="Language of the predictions")] = None,
     data_dir: DataDir = None,
     split: Annotated[str | None, typer.Option("--split", help="Split (default: the task's evaluation split)")] = None,
+    xtreme_task: Annotated[str | None, typer.Option("--task", help="xtreme: score one file of this XTREME task (with --language)")] = None,
 ) -> None:
-    """Score a predictions file against gold; JSON on stdout."""
+    """Score a predictions file against gold, or XTREME submission files as XTREME's evaluate.py does; JSON on stdout.
+
+    xstilts score TASK --predictions FILE --language L [--data-dir D] [--split S]
+
+    xstilts score xtreme PRED_DIR LABEL_DIR: {overall_scores, detailed_scores} of a whole submission
+
+    xstilts score xtreme PRED_FILE LABEL_FILE --task T --language L: one file
+    """
+    if task == "xtreme":
+        from xstilts.evaluate.xtreme_eval import score_file, score_folder
+
+        usage = "xstilts score xtreme PRED_DIR LABEL_DIR, or PRED_FILE LABEL_FILE --task T --language L"
+        if pred is None or label is None:
+            raise ConfigError(f"expected {usage}")
+        stray = [name for name, value in (("--predictions", predictions), ("--data-dir", data_dir), ("--split", split)) if value is not None]
+        if stray:
+            raise ConfigError(f"{', '.join(stray)}: not used by 'xstilts score xtreme' (gold comes from LABEL); expected {usage}")
+        if xtreme_task is None and language is None:
+            print(strict_json_dumps(score_folder(pred, label)))
+        elif xtreme_task is not None and language is not None:
+            print(strict_json_dumps({"task": xtreme_task, "language": language, "metrics": score_file(xtreme_task, language, pred, label)}))
+        else:
+            raise ConfigError(f"--task and --language go together (one file) or are both left out (a folder); expected {usage}")
+        return
+    if pred is not None or xtreme_task is not None:
+        raise ConfigError(f"xstilts score {task}: expected --predictions FILE --language L; PRED/LABEL paths and --task belong to 'xstilts score xtreme'")
+    if predictions is None or language is None:
+        raise ConfigError(f"xstilts score {task}: expected --predictions FILE and --language L")
     from xstilts.data.load import load_split
     from xstilts.data.schema import DataError
     from xstilts.report.xtreme import language_score
