@@ -22,6 +22,7 @@ from xstilts.evaluate.frozen_features import (
     text_embedding,
     training_examples,
 )
+from xstilts.formats import qa as qa_format
 from xstilts.formats.base import format_of
 from xstilts.report.transferability import task_similarity
 from xstilts.tasks.registry import get_task
@@ -68,10 +69,10 @@ def test_qa_context_tokens_in_or_out_of_the_answer(frozen: frozen_features.Froze
     feats = fmt.featurize(d.examples, frozen.tokenizer, ["start", "end"], 96, 32)
     in_answer = sum(f["end"] - f["start"] + 1 for f in feats if f["start"] not in (-100, f["cls"]))
     context = sum(sum(o is not None for o in f["offsets"]) for f in feats if f["start"] != -100)
-    monkeypatch.setattr(frozen_features, "QA_TOKENS_PER_WINDOW", 10_000)
+    monkeypatch.setattr(qa_format, "PROBE_TOKENS_PER_WINDOW", 10_000)
     every = probe(d, frozen)
     assert (len(every.labels), int(every.labels.sum())) == (context, in_answer) and in_answer > 0
-    monkeypatch.setattr(frozen_features, "QA_TOKENS_PER_WINDOW", 8)
+    monkeypatch.setattr(qa_format, "PROBE_TOKENS_PER_WINDOW", 8)
     drawn = probe(d, frozen)
     assert len(drawn.labels) <= 8 * len(feats) and set(drawn.labels.tolist()) == {0, 1}
     assert np.array_equal(probe(d, frozen).labels, drawn.labels)  # the same draw every time

@@ -5,19 +5,13 @@ features already separate the target's labels (LogME, H-score) and how close the
 task's texts sit to the target's. Both read the encoder as it is, with no head and no training.
 
 Examples go through the format's own ``featurize`` and ``collate``, so the encoder sees exactly the
-inputs the target phase would give it (same pairing, truncation, windows, first-subword labels), and
-the features are the last hidden layer, the one a head reads. What one labelled *unit* is depends on
-the format; these are rank's choices, not part of how a format trains, so they live here:
-
-- classification: one example; the first token's state (what the classification head reads), or
-  the mean over the attention mask with ``pooling="mean"``; label = the class.
-- tagging: one word, at its first subword (as the tagging head is trained and scored); label = tag.
-- multiple choice: one (context, choice) row, pooled as for classification; label = correct or not.
-- QA: one context token of a window; label = inside the gold answer span or not. Windows without
-  the answer give only "out" tokens; windows whose answer was not located are skipped. At most
-  ``QA_TOKENS_PER_WINDOW`` tokens per window are kept (a seeded uniform draw) to bound memory.
-- retrieval: no English training labels, so no probe (:class:`NoProbe`): retrieval targets are
-  scored on the intermediate encoder directly, and a grid measures that at no training cost.
+inputs the target phase would give it (same pairing, truncation, windows, first-subword labels,
+``train.tokenize_words``), and the features are the last hidden layer, the one a head reads. What one
+labelled *unit* is, and its label, is the format's to say: :attr:`Format.probe_unit` names it and
+:meth:`Format.probe_units` takes the units out of one batch's hidden states (an example, a word at its
+first subword, a (context, choice) row, a context token; see each format). A format without labelled
+English units (retrieval) has none, so asking raises :class:`NoProbe`: retrieval targets are scored
+on the intermediate encoder directly, and a grid measures that at no training cost.
 
 A task's text embedding (for task similarity) is the mean over its model inputs (one per example, or
 per choice, or per QA window) of the L2-normalised mean-pooled last hidden state.
@@ -26,31 +20,25 @@ per choice, or per QA window) of the L2-normalised mean-pooled last hidden state
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 
+from xstilts.config import TokenizeWords
 from xstilts.data.load import load_split
 from xstilts.data.schema import DataError, Example
 from xstilts.formats.base import Feature, TrainableFormat, format_of
+from xstilts.formats.probe import NoProbe, Pooling
 from xstilts.models import pooling
 from xstilts.models.encoder import load_encoder, load_tokenizer
-from xstilts.paths import InputError
 from xstilts.runtime.batches import sorted_batches
 from xstilts.tasks.base import Task
 
-Pooling = Literal["first", "mean"]
-#: QA: context tokens kept per window (uniformly drawn, seeded by the window's position)
-QA_TOKENS_PER_WINDOW = 16
 #: a probe never holds more units than this (a seeded uniform draw beyond it), so LogME's SVD stays cheap
 MAX_UNITS = 20000
-
-
-class NoProbe(InputError):
-    """A task whose format has no labelled English units to probe (retrieval): bad input, exit 2."""
 
 
 @dataclass
@@ -62,6 +50,8 @@ class TaskData:
     source: str
     max_length: int
     doc_stride: int
+    #: the run config's ``train.tokenize_words``: units come from the tokenisation the target phase trains on
+    tokenize_words: TokenizeWords = "xtreme"
 
 
 @dataclass
@@ -76,7 +66,7 @@ class Probe:
 
 def training_examples(
     task: Task, data_dir: str | None, split: str | None, language: str, max_examples: int | None, seed: int,
-    max_length: int, doc_stride: int,
+    max_length: int, doc_stride: int, tokenize_words: TokenizeWords = "xtreme",
 ) -> TaskData:
     """The task's labelled training examples, a seeded sample of ``max_examples`` when there are more."""
     fmt = format_of(task)
@@ -86,7 +76,7 @@ def training_examples(
         raise DataError(loaded.source, None, f"labelled {task.name} training examples, found none")
     if max_examples and len(examples) > max_examples:
         examples = random.Random(seed).sample(examples, max_examples)
-    return TaskData(task, examples, loaded.source, max_length, doc_stride)
+    return TaskData(task, examples, loaded.source, max_length, doc_stride, tokenize_words)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -130,79 +120,28 @@ def featurize(data: TaskData, frozen: FrozenEncoder) -> tuple[TrainableFormat, l
     if not fmt.trainable or not isinstance(fmt, TrainableFormat):
         raise NoProbe(f"{data.task.name} is a {fmt.name} task: it has no labelled English units to probe")
     labels = fmt.label_list(data.task, data.examples)
-    return fmt, fmt.featurize(data.examples, frozen.tokenizer, labels, data.max_length, data.doc_stride)
+    return fmt, fmt.featurize(data.examples, frozen.tokenizer, labels, data.max_length, data.doc_stride, tokenize_words=data.tokenize_words)
 
 
 # ---------------------------------------------------------------------------------------------------
-# Units and labels per format (see the module docstring)
-
-Units = tuple[torch.Tensor, torch.Tensor]
-
-
-def _sentence(hidden: torch.Tensor, mask: torch.Tensor, how: Pooling) -> torch.Tensor:
-    return hidden[:, 0] if how == "first" else pooling.pool(hidden, mask, "mean")
-
-
-def _classification(chunk: list[Feature], batch: dict[str, torch.Tensor], hidden: torch.Tensor, how: Pooling) -> Units:
-    keep = batch["labels"] != -100
-    return _sentence(hidden, batch["attention_mask"], how)[keep], batch["labels"][keep]
-
-
-def _tagging(chunk: list[Feature], batch: dict[str, torch.Tensor], hidden: torch.Tensor, how: Pooling) -> Units:
-    keep = batch["labels"] != -100  # first subwords of words with a tag
-    return hidden[keep], batch["labels"][keep]
-
-
-def _multiple_choice(chunk: list[Feature], batch: dict[str, torch.Tensor], hidden: torch.Tensor, how: Pooling) -> Units:
-    """One unit per (context, choice) row: the collated batch holds every example's choices in turn."""
-    rows = _sentence(hidden, batch["attention_mask"], how)
-    n = int(batch["n_choices"][0])
-    gold = batch["labels"]
-    correct = (torch.arange(n).expand(len(chunk), n) == gold[:, None]).long().flatten()
-    keep = (gold != -100).repeat_interleave(n)
-    return rows[keep], correct[keep]
-
-
-def _qa(chunk: list[Feature], batch: dict[str, torch.Tensor], hidden: torch.Tensor, how: Pooling) -> Units:
-    vecs, labels = [], []
-    for j, f in enumerate(chunk):
-        context = [k for k, o in enumerate(f["offsets"]) if o is not None]
-        if f["start"] == -100 or not context:  # the answer text is not in the context: no span to label
-            continue
-        if len(context) > QA_TOKENS_PER_WINDOW:  # seeded by the window itself, so every encoder draws the same tokens
-            rng = np.random.default_rng([f["ex"], f["offsets"][context[0]][0]])
-            context = sorted(rng.choice(context, QA_TOKENS_PER_WINDOW, replace=False).tolist())
-        answered = f["start"] != f["cls"]
-        vecs.append(hidden[j, context])
-        labels.append(torch.tensor([int(answered and f["start"] <= k <= f["end"]) for k in context], dtype=torch.long))
-    if not vecs:
-        return hidden.new_zeros((0, hidden.shape[-1])), torch.zeros(0, dtype=torch.long)
-    return torch.cat(vecs), torch.cat(labels)
-
-
-PROBES: dict[str, tuple[str, Callable[..., Units]]] = {
-    "classification": ("example", _classification),
-    "tagging": ("word (first subword)", _tagging),
-    "multiple_choice": ("choice (correct or not)", _multiple_choice),
-    "qa": ("context token (in answer or not)", _qa),
-}
+# Units and labels: the format's own (see :meth:`Format.probe_units`)
 
 
 def unit_of(task: Task) -> str:
     """What one probed unit is for ``task``; :class:`NoProbe` for a format without one."""
-    if task.format not in PROBES:
+    unit = format_of(task).probe_unit
+    if unit is None:
         raise NoProbe(f"{task.name} is a {task.format} task: it has no English training labels to probe")
-    return PROBES[task.format][0]
+    return unit
 
 
 def probe(data: TaskData, frozen: FrozenEncoder, how: Pooling = "first", max_units: int = MAX_UNITS, seed: int = 0) -> Probe:
-    """Every labelled unit's last-layer features from one encoder (see the module docstring)."""
+    """Every labelled unit's last-layer features from one encoder, as the task's format defines a unit."""
     unit = unit_of(data.task)
     fmt, feats = featurize(data, frozen)
-    take = PROBES[data.task.format][1]
     vecs, labels = [], []
     for chunk, batch, hidden in frozen.batches(fmt, feats):
-        v, lab = take(chunk, batch, hidden, how)
+        v, lab = fmt.probe_units(chunk, batch, hidden, how)
         vecs.append(v)
         labels.append(lab)
     features = torch.cat(vecs).numpy() if vecs else np.zeros((0, int(frozen.encoder.config.hidden_size)), dtype=np.float32)

@@ -26,6 +26,7 @@ from xstilts.config import TokenizeWords
 from xstilts.data.files import read_text
 from xstilts.data.plain import read_rows
 from xstilts.data.schema import DataError, Example
+from xstilts.formats.probe import NoProbe, Pooling, ProbeUnits
 
 Feature = dict[str, Any]
 
@@ -151,6 +152,20 @@ class Format(Protocol):
     def export_text(self, path: Path) -> str:
         """A prediction file's text, checked to have the shape XTREME's submission layout expects."""
         return line_export(path, "one label per line")
+
+    #: what one labelled unit of :meth:`probe_units` is, as ``xstilts rank`` reports it; None for a
+    #: format with no labelled English units (retrieval)
+    probe_unit: str | None = None
+
+    def probe_units(self, chunk: Sequence[Feature], batch: dict[str, torch.Tensor], hidden: torch.Tensor, pooling: Pooling) -> ProbeUnits:
+        """(features, labels) of every labelled unit in one collated batch, for ``xstilts rank``.
+
+        ``chunk`` are the batch's features as :meth:`TrainableFormat.featurize` made them, ``batch``
+        their collation and ``hidden`` the frozen encoder's last hidden state over it. A unit is what
+        the format's head is trained on, so the probe asks how well the encoder separates the labels
+        the target phase will fit; ``pooling`` says how a sentence-level unit reads ``hidden``.
+        """
+        raise NoProbe(f"the {self.name} format has no labelled English units to probe")
 
 
 @runtime_checkable

@@ -5,6 +5,8 @@ Metric: accuracy over the labeled examples. Predictions: one label name per line
 reader reads labels: by name or by one of the task's aliases (NLI's ``e``/``n``/``c``), so a file the
 gold reader would accept scores the same, and a name outside the label set is an error, never a
 silent miss.
+
+Probe (``xstilts rank``): one unit per labelled example, pooled as the head reads it; label = the class.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from xstilts.formats.base import (
     text_counts,
     write_lines,
 )
+from xstilts.formats.probe import Pooling, ProbeUnits, sentence_vectors
 
 #: (first text, second text) column pairs accepted for classification, first match wins
 TEXT_COLUMNS: tuple[tuple[str, str | None], ...] = (
@@ -109,6 +112,7 @@ class Classification(Format):
     trainable = True
     prediction_suffix = ".txt"
     read_row = staticmethod(classification_row)
+    probe_unit = "example"
 
     def __init__(self, task: TaskSpec | None = None) -> None:
         self.task = task
@@ -155,6 +159,12 @@ class Classification(Format):
 
     def decode(self, examples: Sequence[ClassificationExample], features: Sequence[Feature], outputs: Sequence[Any], labels: list[str]) -> dict[str, str]:
         return {examples[f["ex"]].id: labels[o] for f, o in zip(features, outputs, strict=True)}
+
+    def probe_units(self, chunk: Sequence[Feature], batch: dict[str, torch.Tensor], hidden: torch.Tensor, pooling: Pooling) -> ProbeUnits:
+        """One unit per labelled example: the first token's state (what the head reads), or the mean
+        over the attention mask with ``pooling="mean"``; label = the class index."""
+        keep = batch["labels"] != -100
+        return sentence_vectors(hidden, batch["attention_mask"], pooling)[keep], batch["labels"][keep]
 
     def score(self, examples: Sequence[ClassificationExample], predictions: dict[str, str], language: str) -> dict[str, float]:
         return label_accuracy(examples, predictions)

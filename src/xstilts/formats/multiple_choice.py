@@ -12,6 +12,9 @@ same number of choices, which is also the size of the label list.
 Rows: ``context`` is what stands before the choices and ``question`` the text that runs into each of
 them (CosmosQA: passage / question; HellaSwag: ``ctx_a`` / ``ctx_b``; CommonsenseQA: the question /
 empty). Plain JSONL uses the hub datasets' own field names, so one reader serves files and hub rows.
+
+Probe (``xstilts rank``): one unit per (context, choice) row, pooled as the scorer reads it; label =
+whether the choice is the correct one.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from xstilts.formats.base import (
     text_counts,
     write_lines,
 )
+from xstilts.formats.probe import Pooling, ProbeUnits, sentence_vectors
 
 _ANSWER_PREFIXES = ("answer", "ending")
 
@@ -177,6 +181,7 @@ class MultipleChoice(Format):
     trainable = True
     prediction_suffix = ".txt"
     read_row = staticmethod(choice_row)
+    probe_unit = "choice (correct or not)"
 
     def read_file(self, task: TaskSpec, path: Path) -> list[MultipleChoiceExample]:
         return read_choice_file(task, path)
@@ -236,6 +241,16 @@ class MultipleChoice(Format):
 
     def decode(self, examples: Sequence[MultipleChoiceExample], features: Sequence[Feature], outputs: Sequence[Any], labels: list[str]) -> dict[str, int]:
         return {examples[f["ex"]].id: int(o) for f, o in zip(features, outputs, strict=True)}
+
+    def probe_units(self, chunk: Sequence[Feature], batch: dict[str, torch.Tensor], hidden: torch.Tensor, pooling: Pooling) -> ProbeUnits:
+        """One unit per (context, choice) row of a labelled example, pooled as for classification; label
+        = 1 for the correct choice, 0 for the others. The collated batch holds each example's choices in turn."""
+        rows = sentence_vectors(hidden, batch["attention_mask"], pooling)
+        n = int(batch["n_choices"][0])
+        gold = batch["labels"]
+        correct = (torch.arange(n).expand(len(chunk), n) == gold[:, None]).long().flatten()
+        keep = (gold != -100).repeat_interleave(n)
+        return rows[keep], correct[keep]
 
     def score(self, examples: Sequence[MultipleChoiceExample], predictions: dict[str, int], language: str) -> dict[str, float]:
         return label_accuracy(examples, predictions)

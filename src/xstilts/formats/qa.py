@@ -17,6 +17,9 @@ to it (``format_of(task)``):
 The same decision switches no-answer decoding on: only SQuAD 2.0 sets may predict ``""``.
 Predictions file: the official ``{question_id: answer_text}`` JSON; SQuAD 2.0 sets also get the
 official ``na_prob`` file beside it (``<name>.na_probs.json``).
+
+Probe (``xstilts rank``): one unit per context token of a window; label = inside the gold answer span
+or not (see :meth:`QA.probe_units`).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from xstilts.formats.base import (
     register_format,
     text_counts,
 )
+from xstilts.formats.probe import Pooling, ProbeUnits
 from xstilts.formats.qa_metric import mlqa_scores, squad_v1_scores, squad_v2_scores
 from xstilts.paths import atomic_write_json
 
@@ -57,6 +61,8 @@ N_BEST = 20
 MAX_ANSWER_LENGTH = 30
 #: SQuAD 2.0: answer "" when the null score beats the best span by more than this
 NULL_SCORE_DIFF_THRESHOLD = 0.0
+#: probe: context tokens kept per window (a uniform draw, seeded by the window's position) to bound memory
+PROBE_TOKENS_PER_WINDOW = 16
 #: stands in for the null-minus-best difference when a question has no valid span at all
 _NO_SPAN_DIFF = 1e6
 _CHUNK = 1000
@@ -189,6 +195,7 @@ class QA(Format):
     n_best = N_BEST
     max_answer_length = MAX_ANSWER_LENGTH
     null_threshold = NULL_SCORE_DIFF_THRESHOLD
+    probe_unit = "context token (in answer or not)"
 
     def __init__(self, variant: str | None = None) -> None:
         if variant is not None and variant not in METRIC_VARIANTS:
@@ -329,6 +336,29 @@ class QA(Format):
                 if score > best:
                     best, span = score, (offsets[s][0], offsets[e][1])
         return best, span
+
+    def probe_units(self, chunk: Sequence[Feature], batch: dict[str, torch.Tensor], hidden: torch.Tensor, pooling: Pooling) -> ProbeUnits:
+        """One unit per context token of a window; label = 1 inside the gold answer span, else 0.
+
+        A window without the answer gives only 0s; a window whose answer text was not located in the
+        context is skipped (no span to label). At most :data:`PROBE_TOKENS_PER_WINDOW` tokens per
+        window are kept, drawn with a seed from the window itself, so every encoder gets the same
+        tokens. ``pooling`` does not apply: a token is one state.
+        """
+        vecs, labels = [], []
+        for j, f in enumerate(chunk):
+            context = [k for k, o in enumerate(f["offsets"]) if o is not None]
+            if f["start"] == -100 or not context:  # the answer text is not in the context: no span to label
+                continue
+            if len(context) > PROBE_TOKENS_PER_WINDOW:
+                rng = np.random.default_rng([f["ex"], f["offsets"][context[0]][0]])
+                context = sorted(rng.choice(context, PROBE_TOKENS_PER_WINDOW, replace=False).tolist())
+            answered = f["start"] != f["cls"]
+            vecs.append(hidden[j, context])
+            labels.append(torch.tensor([int(answered and f["start"] <= k <= f["end"]) for k in context], dtype=torch.long))
+        if not vecs:
+            return hidden.new_zeros((0, hidden.shape[-1])), torch.zeros(0, dtype=torch.long)
+        return torch.cat(vecs), torch.cat(labels)
 
     def score(self, examples: Sequence[QAExample], predictions: dict[str, Any], language: str) -> dict[str, float]:
         if not examples:

@@ -21,6 +21,8 @@ Sentences longer than ``max_length`` are cut at the end. Words cut away, and wor
 nothing (a lone zero-width character), still get a tag: ``O`` where the label set has it, else the
 tag predicted most often in the decoded set. Both are counted in the metrics (``truncated_words``,
 ``empty_words``) so a silent fallback cannot hide in an F1.
+
+Probe (``xstilts rank``): one unit per word that carries a tag, at its first subword; label = the tag.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from xstilts.formats.base import (
     pad_sequences,
     register_format,
 )
+from xstilts.formats.probe import Pooling, ProbeUnits
 from xstilts.formats.scripts import written_text
 from xstilts.formats.tagging_metric import (
     read_tag_predictions,
@@ -258,6 +261,7 @@ class Tagging(Format):
     trainable = True
     prediction_suffix = ".txt"
     read_row = staticmethod(tagging_row)
+    probe_unit = "word (first subword)"
 
     def __init__(self, task: TaskSpec | None = None) -> None:
         self.task = task
@@ -380,6 +384,12 @@ class Tagging(Format):
         if not counts:
             return labels[0]
         return max(labels, key=lambda lab: counts.get(lab, 0))
+
+    def probe_units(self, chunk: Sequence[Feature], batch: dict[str, torch.Tensor], hidden: torch.Tensor, pooling: Pooling) -> ProbeUnits:
+        """One unit per tagged word, at its first subword (as the head is trained and scored); label =
+        the tag index. ``pooling`` does not apply: a word is one token's state."""
+        keep = batch["labels"] != -100  # first subwords of words with a tag
+        return hidden[keep], batch["labels"][keep]
 
     def score(self, examples: Sequence[TaggingExample], predictions: dict[str, Any], language: str) -> dict[str, float]:
         scored = [ex for ex in examples if ex.tags is not None]

@@ -188,7 +188,8 @@ def intermediate_data(encoder: Encoder, max_examples: int | None) -> list[TaskDa
     tasks = [get_task(name) for name in result.task.split("+")]
     per_task = max(1, max_examples // len(tasks)) if max_examples else None
     return [training_examples(task, data.get("data_dir"), data.get("train_split"), data.get("train_language", "en"),
-                              per_task, SAMPLE_SEED, int(train.get("max_length", 256)), int(train.get("doc_stride", 128)))
+                              per_task, SAMPLE_SEED, int(train.get("max_length", 256)), int(train.get("doc_stride", 128)),
+                              str(train.get("tokenize_words", "xtreme")))
             for task in tasks]  # fmt: skip
 
 
@@ -212,7 +213,7 @@ def rank(
     if not encoders:
         raise ConfigError(f"no finished intermediate encoders to rank for {target}" + (f" (seeds {', '.join(map(str, seeds))})" if seeds else ""))
     data = training_examples(train_task, cfg.data.data_dir, cfg.data.train_split, cfg.data.train_language, max_examples,
-                             SAMPLE_SEED, cfg.train.max_length, cfg.train.doc_stride)  # fmt: skip
+                             SAMPLE_SEED, cfg.train.max_length, cfg.train.doc_stride, cfg.train.tokenize_words)  # fmt: skip
     device = pick_device(cfg.train.device)
     bar = progress.add_task(f"rank {target}", total=len(encoders) + 1) if progress is not None else None
 
