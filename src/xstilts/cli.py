@@ -265,11 +265,15 @@ def presets_cmd() -> None:
 
 @app.command("run")
 def run_cmd(
-    preset: Annotated[str, typer.Argument(help="A bundled preset (demo, smoke, phang2020) or a YAML path")],
+    preset: Annotated[str, typer.Argument(help="A bundled preset (xstilts presets lists them) or a YAML path")],
     overrides: Overrides = None,
     out: Annotated[Path | None, typer.Option("--out", help="Run folder (default runs/<preset name>)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan, run nothing")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="With --dry-run: the plan as JSON")] = False,
+    claims: Annotated[str | None, typer.Option("--claims", help="With --dry-run: check this claim file's sizes against "
+                                               "what the planned seeds can detect (default: the preset's namesake)")] = None,
+    variance_from: Annotated[Path | None, typer.Option("--variance-from", help="With --dry-run: a finished grid (a pilot) "
+                                                       "whose seed spread sizes the power check (default: --out)")] = None,
 ) -> None:
     """Run a grid: every stage not yet finished, in dependency order; rerun to resume."""
     from xstilts.experiment.grid import estimate, execute, load_spec, plan, plan_json
@@ -286,6 +290,7 @@ def run_cmd(
             print(strict_json_dumps(plan_json(stages)))
             return
         print_plan(stages)
+        power_check(spec, claims, variance_from or out)
         return
     with make_progress() as progress:
         stages = execute(spec, out, user, progress)
@@ -294,6 +299,29 @@ def run_cmd(
     if pending:
         stages_left_undone(pending, stages)
     out_console.print(f"all {len(stages)} stages done in {out}; next: xstilts report {out}")
+
+
+def power_check(spec: Any, claims: str | None, variance_from: Path) -> None:
+    """Warn where a claim's stated size is below what the planned seeds can detect (the dry run's last lines)."""
+    from xstilts.claims import claim_names, load_claims
+    from xstilts.experiment import store
+    from xstilts.report.power import claim_power
+
+    name = claims or (spec.name if spec.name in claim_names() else None)
+    if name is None:
+        return
+    claim_set = load_claims(name)
+    has_runs = variance_from.is_dir() and not store.runs(variance_from).empty
+    checks = claim_power(claim_set, len(spec.seeds), variance_from if has_runs else None)
+    if not has_runs:
+        out_console.print(f"power: no finished runs in {variance_from} to measure seed spread; for a check of the "
+                          f"{claim_set.name} claims' sizes, run a pilot and pass --variance-from PILOT_DIR", highlight=False)  # fmt: skip
+    for c in checks:
+        if c.warning:
+            print(f"xstilts: warning: claim {c.claim}: {c.warning}", file=sys.stderr)
+        elif c.sd is not None:
+            out_console.print(f"power: claim {c.claim}: {c.seeds} seeds detect {c.mde:.2f} points at 80% power (seed s.d. {c.sd:.2f})",
+                              highlight=False)  # fmt: skip
 
 
 def stages_left_undone(pending: list[Any], stages: list[Any]) -> None:

@@ -200,3 +200,45 @@ def test_correction_demotes_a_claim_that_only_holds_uncorrected(tmp_path: Path) 
     holm_results = check_claims(ClaimSet(name="t", bootstrap_samples=0, claims=claim), runs)
     assert all(r.verdict == "inconclusive" and "Holm-adjusted" in r.reason for r in holm_results)
     assert holm_results[0].p_holm == pytest.approx(min(1.0, 4 * p))
+
+
+# --------------------------------------------------------------------------- power of a claim file's sizes
+
+
+@pytest.fixture()
+def pilot(tmp_path: Path) -> Path:
+    """Per-seed deltas of ``a`` on pawsx: 1, 2, 3 (s.d. 1)."""
+    runs = tmp_path / "pilot"
+    for seed, delta in enumerate([1.0, 2.0, 3.0]):
+        write_run(runs, "pawsx", "none", seed, {"en": {"accuracy": 50.0}, "de": {"accuracy": 50.0}})
+        write_run(runs, "pawsx", "a", seed, {"en": {"accuracy": 50.0 + delta}, "de": {"accuracy": 50.0 + delta}})
+    return runs
+
+
+def test_claim_sizes_below_what_the_seeds_detect_are_flagged(pilot: Path) -> None:
+    from xstilts.report.power import claim_power
+
+    cs = ClaimSet(name="t", claims=[
+        Claim(id="small", text="t", type="improves", intermediate="a", target="pawsx", at_least=1.0),
+        Claim(id="large", text="t", type="improves", intermediate="a", target="pawsx", at_least=5.0),
+        Claim(id="unsized", text="t", type="improves", intermediate="a", target="pawsx"),
+    ])  # fmt: skip
+    small, large, unsized = claim_power(cs, 3, pilot)
+    assert small.sd == pytest.approx(1.0) and small.mde == pytest.approx(min_detectable_effect(1.0, 3))
+    assert small.warning is not None and f"; {seeds_needed(1.0, 1.0)} seeds would" in small.warning
+    assert large.warning is None and unsized.warning is None
+    assert all("sign test" in (c.warning or "") for c in claim_power(cs, 2, pilot))
+    blind = claim_power(cs, 3, None)
+    assert all(c.sd is None and c.warning is None for c in blind)
+
+
+def test_dry_run_warns_about_claim_sizes(pilot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture) -> None:  # fmt: skip
+    from tests.cli.helpers import run_main
+
+    claims = tmp_path / "claims.yaml"
+    claims.write_text("name: t\nclaims:\n  - {id: small, text: t, type: improves, intermediate: a, target: pawsx, at_least: 1.0}\n")
+    code, _, err = run_main(monkeypatch, capsys, "run", "smoke", "--out", tmp_path / "grid", "--dry-run",
+                              "--claims", claims, "--variance-from", pilot)  # fmt: skip
+    assert code == 0, err
+    assert "xstilts: warning: claim small: 2 seed(s): the seed check is a sign test" in err  # smoke plans 2 seeds

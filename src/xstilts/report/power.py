@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import optimize
 from scipy import stats as sps
 
+from xstilts.claims import ClaimSet
 from xstilts.report.matrix import paired_deltas
 from xstilts.report.stats import ALPHA
 from xstilts.runs import NO_INTERMEDIATE
@@ -99,3 +102,48 @@ def power_table(runs: pd.DataFrame, effects: Sequence[float] = (1.0, 2.0), power
         n = max(len(g) for g in groups)
         rows.append([target, n, sd, df, min_detectable_effect(sd, n, power, alpha), *(seeds_needed(e, sd, power, alpha) for e in effects)])
     return pd.DataFrame(rows, columns=["target", "seeds", "delta_sd", "df", "mde", *(f"seeds_for_{e:g}" for e in effects)])
+
+
+@dataclass
+class ClaimPower:
+    """Whether a claim's stated size is within what the planned seeds can detect."""
+
+    claim: str
+    at_least: float | None
+    sd: float | None
+    mde: float
+    seeds: int
+    warning: str | None
+
+
+def claim_power(claim_set: ClaimSet, planned_seeds: int, variance_from: Path | None, power: float = POWER) -> list[ClaimPower]:
+    """Each claim's smallest detectable effect at ``planned_seeds``, from the seed spread measured in a grid.
+
+    The spread is that of the claim's own per-seed effects in ``variance_from`` (a pilot or an earlier
+    grid; pooled over a claim's parts), so a claim over several targets gets the spread of its mean.
+    Claims with a stated size (``at_least``) below that effect get a warning; with fewer than 3
+    planned seeds every claim does, as the seed check is then a sign test that cannot reach p < alpha.
+    """
+    from xstilts.report.claims import check_claims
+
+    measured: dict[str, list[list[float]]] = {}
+    sized = [c for c in claim_set.claims if c.type not in ("narrows_gap", "gap_grows_with_distance")]
+    if variance_from is not None and sized:
+        subset = claim_set.model_copy(update={"claims": sized, "correction": "none"})
+        for r in check_claims(subset, variance_from, samples=0):
+            groups = [p.seed_effects for p in r.parts] if r.parts else [r.seed_effects]
+            measured[r.id] = [g for g in groups if len(g) >= 2]
+    out = []
+    for c in claim_set.claims:
+        sd, _ = pooled_sd(measured.get(c.id, []))
+        sd_known = not math.isnan(sd)
+        mde = min_detectable_effect(sd, planned_seeds, power, claim_set.alpha) if sd_known else (math.inf if planned_seeds < MIN_T_SEEDS else math.nan)
+        warning = None
+        if planned_seeds < MIN_T_SEEDS:
+            warning = f"{planned_seeds} seed(s): the seed check is a sign test that cannot reach p < {claim_set.alpha:g}; plan 3 or more"
+        elif c.at_least is not None and sd_known and c.at_least < mde:
+            need = seeds_needed(c.at_least, sd, power, claim_set.alpha)
+            warning = (f"claims at least {c.at_least:g} points, but {planned_seeds} seeds detect {mde:.2f} at {power:.0%} power "
+                       f"(seed s.d. {sd:.2f}); {need if need else 'more than 10000'} seeds would")  # fmt: skip
+        out.append(ClaimPower(c.id, c.at_least, sd if sd_known else None, mde, planned_seeds, warning))
+    return out
