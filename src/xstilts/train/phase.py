@@ -9,6 +9,12 @@ history up to the fault can be inspected. But it did not do what was asked, so :
 raises :class:`TrainingDiverged` naming the step (exit 1 from the command line), and raises it again
 whenever the same run is asked for: a diverged phase never silently feeds a target phase or a zero-shot
 evaluation, and a grid stops there instead of reporting a chance-level score as a result.
+
+A phase is pre-emption safe: it checkpoints every ``train.checkpoint_every_steps`` steps and every
+``train.checkpoint_every_minutes`` minutes into ``<out>/.checkpoints/<run-id>/`` (see
+:mod:`xstilts.train.checkpoint`), and the same command run again resumes from the newest checkpoint
+and ends with the same weights. SIGTERM and SIGUSR1 write one and exit with ``128 + signal`` (see
+:mod:`xstilts.train.preemption`). Once the run is written its checkpoints are removed.
 """
 
 from __future__ import annotations
@@ -33,7 +39,12 @@ from xstilts.runs import Provenance, Run, RunResult, encoder_provenance, run_enc
 from xstilts.runtime.hardware import Precision, pick_device, pick_precision, seed_everything
 from xstilts.tasks.base import Task
 from xstilts.tasks.registry import get_task
+from xstilts.train.checkpoint import Checkpoints
 from xstilts.train.loop import PhaseTask, TrainingDiverged, train_phase
+from xstilts.train.preemption import preemption_signals
+
+#: config keys that change when a phase saves its progress, never what it computes: no part of a run id
+NOT_IN_RUN_ID = {"checkpoint_every_steps", "checkpoint_every_minutes"}
 
 
 @dataclass
@@ -66,14 +77,16 @@ def train_run(task_names: Sequence[str], cfg: RunConfig, out: Path, init: Path |
     spec = {
         "tasks": list(task_names),
         "model": cfg.model.model_dump(),
-        "train": cfg.train.model_dump(),
+        "train": cfg.train.model_dump(exclude=NOT_IN_RUN_ID),
         "data": {d.task.name: [d.train.fingerprint, d.dev.fingerprint] for d in data},
         "max_train_examples": cfg.data.max_train_examples,
         "seed": cfg.seed,
         "parent": parent.checkpoint_sha256,
     }
     run = Run(out, "train", name, spec)
+    checkpoints = Checkpoints.beside(run.dir, run.id, cfg.train.checkpoint_every_steps, cfg.train.checkpoint_every_minutes)
     if run.finished is not None:
+        checkpoints.clear()  # left if the process died between writing the run and removing them
         return check_not_stopped(run.finished, run.dir)
 
     start = time.perf_counter()
@@ -113,45 +126,57 @@ def train_run(task_names: Sequence[str], cfg: RunConfig, out: Path, init: Path |
     device = pick_device(cfg.train.device)
     precision = Precision(pick_precision(cfg.train.precision, device), device)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    with progress_scope(progress) as bar:
-        summary = train_phase(model, phase_tasks, cfg.train, precision, pad_id, cfg.seed, cfg.eval.batch_size, bar)
+    # the handlers stay through the save: a signal then waits until the run is whole
+    with preemption_signals() as preemption:
+        checkpoints.preemption = preemption
+        with progress_scope(progress) as bar:
+            summary = train_phase(model, phase_tasks, cfg.train, precision, pad_id, cfg.seed, cfg.eval.batch_size, bar, checkpoints)
 
-    last = summary.history[-1] if summary.history else {}
-    best = next((h for h in summary.history if h["step"] == summary.best_step), last)
-    with run.writing() as tmp:
-        model.save(tmp, tokenizer)
-        result = run.write(
-            tmp,
-            cfg,
-            model=cfg.model.name,
-            data_fingerprint={f"{d.task.name}:{s.split}": s.fingerprint for d in data for s in (d.train, d.dev)},
-            data_sources={f"{d.task.name}:{s.split}": s.source for d in data for s in (d.train, d.dev)},
-            parent=parent.as_dict() or None,
-            metrics={"en": {f"dev_{k}": float(v) for k, v in best.items() if k not in ("step", "loss")}},
-            timings={
-                "seconds": time.perf_counter() - start,
-                "examples_per_s": summary.examples_per_s,
-                "tokens_per_s": summary.tokens_per_s,
-                "peak_memory_mb": summary.peak_memory_mb,
-                "phases": {"train": {"seconds": summary.seconds - summary.eval_seconds}, "dev_eval": {"seconds": summary.eval_seconds}},
-            },
-            training={
-                "steps": summary.steps,
-                "best_step": summary.best_step,
-                "best_dev_score": summary.best_score,
-                "stopped_early": summary.stopped_early,
-                "stopped": summary.stopped,
-                "precision": summary.precision,
-                "history": summary.history,
-                "train_examples": {t.name: len(t.train) for t in phase_tasks},
-                # the domains of the pool the training examples were drawn from (before slicing and
-                # sampling): an evaluation's in-domain test examples are the ones in these
-                "domains": domains,
-                "heads": {t.name: {"format": t.fmt.name, "labels": t.labels} for t in phase_tasks},
-            },
-            notes=[f"stopped: {summary.stopped}; kept the weights of step {summary.best_step}"] if summary.stopped else [],
-        )
-    return check_not_stopped(result, run.dir)
+        last = summary.history[-1] if summary.history else {}
+        best = next((h for h in summary.history if h["step"] == summary.best_step), last)
+        with run.writing() as tmp:
+            model.save(tmp, tokenizer)
+            result = run.write(
+                tmp,
+                cfg,
+                model=cfg.model.name,
+                data_fingerprint={f"{d.task.name}:{s.split}": s.fingerprint for d in data for s in (d.train, d.dev)},
+                data_sources={f"{d.task.name}:{s.split}": s.source for d in data for s in (d.train, d.dev)},
+                parent=parent.as_dict() or None,
+                metrics={"en": {f"dev_{k}": float(v) for k, v in best.items() if k not in ("step", "loss")}},
+                timings={
+                    "seconds": time.perf_counter() - start,
+                    "examples_per_s": summary.examples_per_s,
+                    "tokens_per_s": summary.tokens_per_s,
+                    "peak_memory_mb": summary.peak_memory_mb,
+                    "phases": {"train": {"seconds": summary.seconds - summary.eval_seconds}, "dev_eval": {"seconds": summary.eval_seconds}},
+                },
+                training={
+                    "steps": summary.steps,
+                    "best_step": summary.best_step,
+                    "best_dev_score": summary.best_score,
+                    "stopped_early": summary.stopped_early,
+                    "stopped": summary.stopped,
+                    "precision": summary.precision,
+                    # pre-emption safety: the step this attempt resumed from (null: from the start), the
+                    # number of resumes and of checkpoints written over all attempts
+                    "resumed_from_step": summary.resumed_from_step,
+                    "resumes": summary.resumes,
+                    "checkpoints_written": summary.checkpoints_written,
+                    "history": summary.history,
+                    "train_examples": {t.name: len(t.train) for t in phase_tasks},
+                    # the domains of the pool the training examples were drawn from (before slicing and
+                    # sampling): an evaluation's in-domain test examples are the ones in these
+                    "domains": domains,
+                    "heads": {t.name: {"format": t.fmt.name, "labels": t.labels} for t in phase_tasks},
+                },
+                notes=[f"stopped: {summary.stopped}; kept the weights of step {summary.best_step}"] if summary.stopped else [],
+            )
+    checkpoints.clear()
+    result = check_not_stopped(result, run.dir)
+    if preemption.requested:  # it came after the last step: the run is whole, and the job still has to go
+        raise preemption.stop(f"finished and saved {run.id} first")
+    return result
 
 
 def check_not_stopped(result: RunResult, run_dir: Path) -> RunResult:
