@@ -236,7 +236,7 @@ def finished_result(run_dir: Path) -> RunResult | None:
 
 #: config keys added after run ids were in use, with the value that reproduces the older behaviour:
 #: at that value they are left out of the hash, so finished runs keep their ids and a rerun reuses them
-ID_NEUTRAL: dict[str, Any] = {"tokenize_words": "xtreme"}
+ID_NEUTRAL: dict[str, Any] = {"tokenize_words": "xtreme", "sparse_embeddings": False}
 
 
 def _id_spec(value: Any) -> Any:
