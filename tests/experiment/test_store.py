@@ -6,6 +6,7 @@ import os
 import shutil
 import sqlite3
 import threading
+from contextlib import closing
 from pathlib import Path
 
 from tests.report.synthetic import uniform, write_run
@@ -108,19 +109,57 @@ def test_copied_run_folder_is_a_problem_not_a_second_run(tmp_path: Path) -> None
     assert store.runs(tmp_path)["path"].tolist() == [dropped] and store.problems(tmp_path) == {}
 
 
-def test_concurrent_writer_processes_lose_no_rows(tmp_path: Path) -> None:
-    from tests.faults import hooks
+def _tables(db: Path) -> dict[str, list[tuple]]:
+    """Every row of the index as it is on disk (no re-indexing), in a stable order."""
+    with closing(sqlite3.connect(db)) as con:
+        return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in ("runs", "metrics", "predictions", "problems")}
 
-    env = {"XSTILTS_PROGRESS": "0"}
-    writers = [hooks.start(hooks.write_and_index, str(tmp_path), worker, 5, env) for worker in range(8)]
+
+def test_eight_concurrent_writer_processes_lose_no_rows(tmp_path: Path) -> None:
+    """8 processes write runs (and rewrite one each) into one folder, indexing after every write."""
+    from tests.experiment import index_writers
+
+    writers = [index_writers.start(str(tmp_path), worker, 5) for worker in range(8)]
     for proc in writers:
-        proc.join(120)
+        proc.join(300)
     assert [p.exitcode for p in writers] == [0] * 8
-    with sqlite3.connect(tmp_path / "index.sqlite") as con:  # the index as the writers left it, not re-indexed
-        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 40
-        assert con.execute("SELECT count(DISTINCT run_id) FROM metrics WHERE language = 'average'").fetchone()[0] == 40
-        assert con.execute("SELECT count(*) FROM problems").fetchone()[0] == 0
+    db = tmp_path / store.INDEX_FILE
+    with closing(sqlite3.connect(db)) as con:  # the index as the writers left it, not re-indexed
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # WAL is unsafe across hosts
+    left = _tables(db)
+    assert len(left["runs"]) == 40 and left["problems"] == []
+    averages = {r[0]: r[3] for r in left["metrics"] if r[1] == store.AVERAGE}
+    assert len(averages) == 40
+    assert all(averages[f"run-w{w}-0"] == 10 * w + 6 for w in range(8))  # each rewrite was picked up
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
+    store.index(tmp_path)
+    assert _tables(db) == left  # equal to a rebuild from the JSON files
+
+
+def test_a_rewrite_within_the_mtime_resolution_is_seen(tmp_path: Path) -> None:
+    """A coarse-mtime filesystem (NFS, FAT) can give a rewritten result the old mtime and size: the inode differs."""
+    from tests.experiment.index_writers import write_result
+
+    write_result(tmp_path, "r", "pawsx", 0, 10.0)
+    store.index(tmp_path)
+    path = tmp_path / "r" / "result.json"
+    before = path.stat()
+    write_result(tmp_path, "r", "pawsx", 0, 20.0)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    assert store.query(tmp_path, language="en")["value"].tolist() == [20.0]
+
+
+def test_an_index_left_in_wal_mode_is_turned_back(tmp_path: Path) -> None:
+    write_run(tmp_path, "pawsx", "none", 0, {"en": {"accuracy": 80.0}})
+    db = store.index(tmp_path)
+    with closing(sqlite3.connect(db)) as con:
+        con.execute("PRAGMA journal_mode = WAL")
+    write_run(tmp_path, "pawsx", "mnli", 0, {"en": {"accuracy": 85.0}})
+    assert len(store.runs(tmp_path)) == 2
+    with closing(sqlite3.connect(db)) as con:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
 
 
 def test_a_damaged_index_is_rebuilt_from_the_run_files(tmp_path: Path) -> None:

@@ -1,11 +1,20 @@
 """An SQLite index over a run folder's ``result.json`` files, so a grid of hundreds of runs is one query.
 
 The JSON files stay the source of truth: the index only mirrors them and can be deleted at any time.
-``index`` updates it incrementally (a run whose file changed size or mtime is re-read, a run whose
-folder vanished is dropped) inside one ``BEGIN IMMEDIATE`` transaction, so two processes indexing the
-same folder at once take turns instead of interleaving half-updates. The index runs in WAL mode with a
-busy timeout, and a transaction that still finds the database locked is retried. An index that is not
-a database, or is damaged, is deleted and rebuilt from the JSON files.
+``index`` updates it incrementally (a run whose file changed size, mtime or inode is re-read, a run
+whose folder vanished is dropped) inside one transaction.
+
+Many writers may share one run folder, on one machine or on a cluster's shared filesystem, so the
+index is built for that rather than for speed:
+
+- a rollback journal, never WAL: WAL keeps its lock state in shared memory (``-shm``), which processes
+  on different hosts of a network filesystem do not share, so two nodes could both write;
+- every write holds a lock file beside the index (``index.sqlite.lock``) and then ``BEGIN IMMEDIATE``
+  with a busy timeout; a transaction that still finds the database locked is retried;
+- a run's stamp includes its file's inode: an atomic rewrite always makes a new one, so a rewrite
+  within the filesystem's mtime resolution, at the same size, is still seen.
+
+An index that is not a database, or is damaged, is deleted and rebuilt from the JSON files.
 
 Example:
     >>> from xstilts.experiment.store import query
@@ -21,7 +30,7 @@ import random
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import AbstractContextManager, closing, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +44,7 @@ log = logging.getLogger(__name__)
 
 INDEX_FILE = "index.sqlite"
 #: bump when the tables change: an index with another version is rebuilt from the JSON files
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 AVERAGE = "average"
 #: how long one statement waits for a lock, and how often a transaction that still finds one is retried
 BUSY_TIMEOUT_S = 60
@@ -45,7 +54,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, kind TEXT, task TEXT, intermediate TEXT, model TEXT, seed INTEGER,
     created TEXT, path TEXT UNIQUE, eval_split TEXT, data_dir TEXT, max_examples INTEGER,
-    parent_run TEXT, git_commit TEXT, mtime_ns INTEGER, size INTEGER
+    parent_run TEXT, git_commit TEXT, mtime_ns INTEGER, size INTEGER, inode INTEGER
 );
 CREATE TABLE IF NOT EXISTS metrics (
     run_id TEXT, language TEXT, metric TEXT, value REAL, PRIMARY KEY (run_id, language, metric)
@@ -53,7 +62,7 @@ CREATE TABLE IF NOT EXISTS metrics (
 CREATE TABLE IF NOT EXISTS predictions (
     run_id TEXT, language TEXT, path TEXT, PRIMARY KEY (run_id, language)
 );
-CREATE TABLE IF NOT EXISTS problems (path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, error TEXT);
+CREATE TABLE IF NOT EXISTS problems (path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, inode INTEGER, error TEXT);
 CREATE INDEX IF NOT EXISTS runs_by_task ON runs (task, intermediate, seed);
 """
 
@@ -75,16 +84,26 @@ def eval_split(raw: dict[str, Any]) -> str | None:
     return ((raw.get("config") or {}).get("data") or {}).get("eval_split")
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, write: bool = False) -> sqlite3.Connection:
+    """A connection with a busy timeout; a writer turns an index left in WAL mode (older xstilts) back."""
     con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     try:
         con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
-        if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            con.execute("PRAGMA journal_mode = WAL")  # readers never block the writer; falls back where unsupported
+        if write and con.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+            con.execute("PRAGMA journal_mode = DELETE")  # see the module docstring: WAL needs one host
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _lock_path(db: Path) -> Path:
+    return db.with_name(db.name + ".lock")
+
+
+def _writer_lock(db: Path) -> AbstractContextManager[object]:
+    """Writers take turns through a lock file (``flock``; NFS clients map it to the server's locks)."""
+    return FileLock(_lock_path(db))
 
 
 def _is_busy(err: sqlite3.Error) -> bool:
@@ -107,7 +126,7 @@ def _delete_index(db: Path) -> None:
 
 def _rebuild_if_damaged(db: Path, err: sqlite3.Error) -> bool:
     """Delete a damaged index so the next transaction rebuilds it; False if it reads fine after all."""
-    with FileLock(db.with_name(db.name + ".lock")):  # one process deletes it; the others then find a good one
+    with _writer_lock(db):  # one process deletes it; the others then find a good one
         try:
             with closing(_connect(db)) as con:
                 damaged = con.execute("PRAGMA quick_check").fetchone()[0] != "ok"
@@ -119,11 +138,14 @@ def _rebuild_if_damaged(db: Path, err: sqlite3.Error) -> bool:
         return damaged
 
 
-def _with_index(db: Path, work: Any) -> Any:
-    """``work(connection)`` on the index: retried while another writer holds it, rebuilt if it is damaged."""
+def _with_index(db: Path, work: Any, write: bool = False) -> Any:
+    """``work(connection)`` on the index: retried while another writer holds it, rebuilt if it is damaged.
+
+    ``write``: the work changes the index, so it runs holding the writers' lock file.
+    """
     for attempt in range(RETRIES + 1):
         try:
-            with closing(_connect(db)) as con:
+            with _writer_lock(db) if write else nullcontext(), closing(_connect(db, write)) as con:
                 return work(con)
         except sqlite3.DatabaseError as err:
             if _is_damaged(err) and attempt < RETRIES:
@@ -156,16 +178,16 @@ def _finite(value: Any) -> float | None:
     return out if math.isfinite(out) else None
 
 
-def _insert_run(con: sqlite3.Connection, raw: dict[str, Any], rel: str, mtime_ns: int, size: int) -> None:
+def _insert_run(con: sqlite3.Connection, raw: dict[str, Any], rel: str, mtime_ns: int, size: int, inode: int) -> None:
     rid = raw["run_id"]
     cfg = raw.get("config") or {}
     parent = raw.get("parent") or {}
     con.execute(
-        "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             rid, raw["kind"], raw["task"], raw.get("intermediate"), raw.get("model"), raw.get("seed"), raw.get("created"),
             rel, eval_split(raw), (cfg.get("data") or {}).get("data_dir"), (cfg.get("eval") or {}).get("max_examples"),
-            parent.get("run_id"), raw.get("git_commit"), mtime_ns, size,
+            parent.get("run_id"), raw.get("git_commit"), mtime_ns, size, inode,
         ),
     )  # fmt: skip
     rows = [(rid, lang, key, _finite(v)) for lang, m in (raw.get("metrics") or {}).items() for key, v in m.items()]
@@ -187,8 +209,8 @@ def _update(con: sqlite3.Connection, run_dir: Path) -> None:
     con.execute("BEGIN IMMEDIATE")
     try:
         _ensure_schema(con)
-        known = {p: (m, s) for p, m, s in con.execute("SELECT path, mtime_ns, size FROM runs")}
-        bad = {p: (m, s) for p, m, s in con.execute("SELECT path, mtime_ns, size FROM problems")}
+        known = {p: (m, s, i) for p, m, s, i in con.execute("SELECT path, mtime_ns, size, inode FROM runs")}
+        bad = {p: (m, s, i) for p, m, s, i in con.execute("SELECT path, mtime_ns, size, inode FROM problems")}
         files = {file.parent.name: file for file in result_files(run_dir)}
         for rel in (set(known) | set(bad)) - set(files):  # removed folders first, so a copy can take over
             _drop(con, rel)
@@ -198,7 +220,7 @@ def _update(con: sqlite3.Connection, run_dir: Path) -> None:
                 st = file.stat()
             except OSError:  # removed since the listing: the next index drops it
                 continue
-            stamp = (st.st_mtime_ns, st.st_size)
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
             if known.get(rel) == stamp or bad.get(rel) == stamp:
                 continue
             _drop(con, rel)
@@ -208,11 +230,11 @@ def _update(con: sqlite3.Connection, run_dir: Path) -> None:
                 other = con.execute("SELECT path FROM runs WHERE run_id = ?", (raw["run_id"],)).fetchone()
                 if other and other[0] != rel:  # stamp -1: retried next time, in case the other folder goes
                     msg = f"run id {raw['run_id']} is already indexed from {other[0]} (a copied run folder?)"
-                    con.execute("INSERT OR REPLACE INTO problems VALUES (?,?,?,?)", (rel, -1, -1, msg))
+                    con.execute("INSERT OR REPLACE INTO problems VALUES (?,?,?,?,?)", (rel, -1, -1, -1, msg))
                     continue
                 _insert_run(con, raw, rel, *stamp)
             except (OSError, ValueError, KeyError, TypeError) as exc:
-                con.execute("INSERT OR REPLACE INTO problems VALUES (?,?,?,?)", (rel, *stamp, f"{type(exc).__name__}: {exc}"))
+                con.execute("INSERT OR REPLACE INTO problems VALUES (?,?,?,?,?)", (rel, *stamp, f"{type(exc).__name__}: {exc}"))
         con.execute("COMMIT")
     except BaseException:
         if con.in_transaction:
@@ -230,7 +252,7 @@ def index(run_dir: Path | str) -> Path:
     if not run_dir.is_dir():
         raise FileNotFoundError(f"{run_dir}: a folder of runs (RUN_DIR/<run-id>/{RESULT_FILE})")
     db = run_dir / INDEX_FILE
-    _with_index(db, lambda con: _update(con, run_dir))
+    _with_index(db, lambda con: _update(con, run_dir), write=True)
     return db
 
 
