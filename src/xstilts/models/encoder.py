@@ -9,12 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from xstilts.config import ConfigError
+from xstilts.model_presets import find_preset, missing_packages
 from xstilts.models.embedded import EMBEDDED_NAME, ensure_embedded_model
 from xstilts.models.tiny import TINY_NAME, ensure_tiny_model
 
 
 def resolve_model_path(name: str) -> str:
-    """``embedded`` -> the converted cache folder; a folder -> itself; anything else is a hub id."""
+    """``embedded`` -> the converted cache folder; a folder -> itself; a preset's name -> its hub id;
+    anything else is a hub id."""
     if name == EMBEDDED_NAME:
         return str(ensure_embedded_model())
     if name == TINY_NAME:
@@ -22,7 +25,23 @@ def resolve_model_path(name: str) -> str:
     path = Path(name).expanduser()
     if path.is_dir():
         return str(path)
-    return name
+    preset = find_preset(name)
+    return preset.hub_id if preset is not None and preset.hub_id else name
+
+
+def check_tokenizer_needs(path: str) -> None:
+    """A preset model whose tokenizer needs packages that are missing: one clear error before loading.
+
+    mDeBERTa-v3 ships only ``spm.model``; without sentencepiece and protobuf transformers falls back to
+    a tiktoken reader and fails with an error that names neither.
+    """
+    preset = find_preset(path)
+    missing = missing_packages(preset) if preset is not None else []
+    if preset is not None and missing:
+        raise ConfigError(
+            f"model {preset.name}: its tokenizer is built from a SentencePiece model and needs "
+            f"{' and '.join(missing)}; install them (pip install {' '.join(missing)})"
+        )
 
 
 def quiet_transformers() -> None:
@@ -36,6 +55,7 @@ def quiet_transformers() -> None:
 def load_tokenizer(path: str, revision: str | None = None, trust_remote_code: bool = False) -> Any:
     from transformers import AutoTokenizer
 
+    check_tokenizer_needs(path)
     quiet_transformers()
     return AutoTokenizer.from_pretrained(path, revision=revision, trust_remote_code=trust_remote_code)
 
