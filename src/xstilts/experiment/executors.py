@@ -43,7 +43,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from xstilts.config import ConfigError, first_error
-from xstilts.experiment import grid
+from xstilts.experiment import grid as grid_module
 from xstilts.experiment.grid import (
     GridSpec,
     Stage,
@@ -267,7 +267,7 @@ class LocalExecutor:
     name = "local"
 
     def execute(self, spec: GridSpec, out: Path, overrides: dict[str, Any] | None = None, progress: Any = None) -> list[Stage]:
-        return grid.execute(spec, out, overrides, progress)  # looked up at call time: the one local runner
+        return grid_module.execute(spec, out, overrides, progress)  # looked up at call time: the one local runner
 
     def concurrency(self, gpus: int) -> int:
         return 1

@@ -19,9 +19,9 @@ with one set of resources reuses every run made with another.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 #: the steps of a grid a resource block may name (a stage's ``step``)
 STEPS = ("intermediate", "target", "transfer", "retrieval")
@@ -66,6 +66,22 @@ def gigabytes(value: str | float | int) -> float:
     return size
 
 
+def _checked(parse: Any) -> Any:
+    """A validator that parses a value only to refuse a malformed one, keeping it as written."""
+
+    def check(value: Any) -> Any:
+        if value is not None:
+            parse(value)
+        return value
+
+    return check
+
+
+#: a size (``48G``, ``512M`` or gigabytes) and a wall time (minutes, ``8h``, ``[D-]HH:MM[:SS]``), checked on load
+Memory = Annotated[str | float | None, AfterValidator(_checked(gigabytes))]
+Duration = Annotated[str | float | None, AfterValidator(_checked(minutes))]
+
+
 class Resources(BaseModel):
     """What one stage asks for; ``None`` leaves the choice to the executor (or a wider block)."""
 
@@ -73,23 +89,10 @@ class Resources(BaseModel):
     cpus: int | None = Field(None, ge=1)
     gpus: int | None = Field(None, ge=0)
     #: ``16G``, ``512M`` or a number of GB
-    memory: str | float | None = None
+    memory: Memory = None
     #: a wall-time limit: minutes, ``8h`` or ``[D-]HH:MM[:SS]``
-    time: str | float | None = None
+    time: Duration = None
 
-    @field_validator("memory")
-    @classmethod
-    def _memory(cls, value: Any) -> Any:
-        if value is not None:
-            gigabytes(value)
-        return value
-
-    @field_validator("time")
-    @classmethod
-    def _time(cls, value: Any) -> Any:
-        if value is not None:
-            minutes(value)
-        return value
 
     def over(self, base: Resources) -> Resources:
         """These resources, with what they leave open taken from ``base``."""
@@ -114,8 +117,8 @@ class SlurmOptions(BaseModel):
     partition: str | None = None
     account: str | None = None
     qos: str | None = None
-    time: str | float | None = None
-    mem: str | float | None = None
+    time: Duration = None
+    mem: Memory = None
     gpus: int | None = Field(None, ge=0)
     cpus: int | None = Field(None, ge=1)
     #: lines run at the start of every job (``module load ...``, ``source .venv/bin/activate``)
@@ -129,19 +132,6 @@ class SlurmOptions(BaseModel):
     #: each time its training phase resumes from its last checkpoint
     retries: int = Field(3, ge=0)
 
-    @field_validator("mem")
-    @classmethod
-    def _mem(cls, value: Any) -> Any:
-        if value is not None:
-            gigabytes(value)
-        return value
-
-    @field_validator("time")
-    @classmethod
-    def _time(cls, value: Any) -> Any:
-        if value is not None:
-            minutes(value)
-        return value
 
     def defaults(self) -> Resources:
         return Resources(cpus=self.cpus, gpus=self.gpus, memory=self.mem, time=self.time)
