@@ -47,6 +47,7 @@ from xstilts.config import ConfigError, RunConfig, build_config
 from xstilts.data.load import load_split
 from xstilts.data.schema import DataError, Example
 from xstilts.formats.base import Feature, TrainableFormat, trainable_format
+from xstilts.formats.classification import Classification
 from xstilts.formats.features import features_for
 from xstilts.models.encoder import load_encoder, load_tokenizer, resolve_model_path
 from xstilts.models.model import MultiTaskModel
@@ -114,7 +115,7 @@ class BenchData:
 def load_data(work: Workload, tokenizer: Any) -> BenchData:
     cfg = work.cfg
     task = get_task(work.task)
-    if task.format != "classification":
+    if not isinstance(task.fmt, Classification):  # the Trainer baseline is AutoModelForSequenceClassification
         raise ConfigError(f"bench --task {work.task}: the Trainer baseline is a sequence classifier; pick a classification task (xnli, pawsx, …)")
     fmt = trainable_format(task)
     train = load_split(task, cfg.data.train_language, cfg.data.train_split or task.train_split, cfg.data.data_dir)

@@ -114,7 +114,7 @@ def split_loads(spec: GridSpec, overrides: dict[str, Any] | None = None) -> list
             split = cfg.data.eval_split or task.eval_split
             langs = spec.languages.get(name) or available_languages(task, split, root)
             splits = [split]
-            if task.format == "retrieval" and RETRIEVAL.is_mining(task):
+            if isinstance(task.fmt, type(RETRIEVAL)) and RETRIEVAL.is_mining(task):  # BUCC tunes on dev
                 splits.append(cfg.data.dev_split or task.dev_split)
             for lang in langs:
                 for s in splits:
