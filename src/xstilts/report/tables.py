@@ -17,11 +17,10 @@ from xstilts.report.matrix import (
     BestPerTarget,
     best_per_target,
     language_deltas,
-    transfer_matrix,
     xtreme_by_intermediate,
 )
 from xstilts.report.power import power_table
-from xstilts.report.robustness import Robustness, perturbation_curves, robustness
+from xstilts.report.robustness import Robustness, perturbation_curves
 from xstilts.report.runs import ScoreTable, score_table
 from xstilts.report.selection import RULES, SelectedGain, SelectionRule, selected_gain
 from xstilts.report.stats import ALPHA
@@ -51,11 +50,11 @@ class Report:
 
 def build_report(run_dir: Path | str, model: str | None = None, samples: int = 1000) -> Report:
     scores = score_table(run_dir, model)
-    matrix = transfer_matrix(scores.runs)
-    grid = Grid(scores, Path(run_dir), samples, 0, ALPHA)
+    grid = Grid(scores, Path(run_dir), samples, 0, ALPHA)  # one holder of the matrix, bootstrap and domain gaps
+    matrix = grid.matrix
     selection = [selected_gain(grid, grid.targets, rule, NO_INTERMEDIATE) for rule in RULE_ORDER] if grid.intermediates else []
     return Report(Path(run_dir), scores, matrix, language_deltas(scores.languages), best_per_target(matrix),
-                  xtreme_by_intermediate(matrix), robustness(run_dir, scores.model, samples),
+                  xtreme_by_intermediate(matrix), grid.robustness(),
                   perturbation_curves(run_dir, scores.model), selection, cell_tests(grid), power_table(scores.runs))  # fmt: skip
 
 
